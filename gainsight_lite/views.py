@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness with a database round trip; 503 when the database does not answer."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:  # any database failure means "not healthy"
+        return HttpResponse(
+            f"error: database unavailable ({type(error).__name__})\n",
+            status=503,
+            content_type="text/plain",
+        )
+    return HttpResponse("ok: database reachable\n", content_type="text/plain")

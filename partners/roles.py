@@ -1,0 +1,65 @@
+"""The internal roles (Django groups) and the model permissions each holds.
+
+The groups are created by a data migration; `roles_sync` is idempotent, so a later
+migration can call it again when new models add permissions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CS_ADMIN = "CS admin"
+CSM = "CSM"
+READ_ONLY = "Read-only"
+
+_MODELS = {
+    "companies": ["company", "person", "companyperson"],
+    "relationships": [
+        "relationship",
+        "relationshipperson",
+        "relationshiptype",
+        "relationshiptypefield",
+    ],
+    "partners": ["partner", "partneruser"],
+}
+_CSM_CHANGES = {
+    "companies": ["company", "person", "companyperson"],
+    "relationships": ["relationship", "relationshipperson"],
+}
+
+
+def role_permissions() -> dict[str, set[tuple[str, str]]]:
+    """Group name → set of (app_label, codename)."""
+    view = {(app, f"view_{model}") for app, models in _MODELS.items() for model in models}
+    every = {
+        (app, f"{action}_{model}")
+        for app, models in _MODELS.items()
+        for model in models
+        for action in ("view", "add", "change", "delete")
+    }
+    csm = view | {
+        (app, f"{action}_{model}")
+        for app, models in _CSM_CHANGES.items()
+        for model in models
+        for action in ("add", "change")
+    }
+    return {CS_ADMIN: every, CSM: csm, READ_ONLY: view}
+
+
+def roles_sync(apps: Any) -> None:
+    """Create the role groups and give each exactly its permissions (`apps`: a registry)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, wanted in role_permissions().items():
+        group, _ = Group.objects.get_or_create(name=name)
+        perms = [
+            Permission.objects.get(content_type__app_label=app, codename=codename)
+            for app, codename in sorted(wanted)
+        ]
+        group.permissions.set(perms)

@@ -1,0 +1,144 @@
+"""factory-boy factories: the one way tests and `seed_demo` build records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import factory
+import factory.random
+from django.contrib.auth.models import Group, User
+from factory.django import DjangoModelFactory
+
+from companies.models import Company, CompanyPerson, Person
+from partners.models import Partner, PartnerUser
+from relationships.models import (
+    Relationship,
+    RelationshipPerson,
+    RelationshipType,
+    RelationshipTypeField,
+)
+
+
+class UserFactory(DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("password")
+
+    @factory.post_generation
+    def groups(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """`groups=["CSM"]` puts the user in those role groups."""
+        if create and extracted:
+            self.groups.set(Group.objects.filter(name__in=extracted))
+
+
+class PartnerFactory(DjangoModelFactory[Partner]):
+    class Meta:
+        model = Partner
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Partner {n}")
+    region = factory.Faker("random_element", elements=["EMEA", "NA", "APAC", "LATAM"])
+    contact_name = factory.Faker("name")
+    contact_email = factory.Faker("company_email")
+
+
+class PartnerUserFactory(DjangoModelFactory[PartnerUser]):
+    class Meta:
+        model = PartnerUser
+
+    partner = factory.SubFactory(PartnerFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class CompanyFactory(DjangoModelFactory[Company]):
+    class Meta:
+        model = Company
+
+    name = factory.Faker("company")
+    external_id = factory.Sequence(lambda n: f"ACC-{n:06d}")
+    industry = factory.Faker(
+        "random_element",
+        elements=["Software", "Manufacturing", "Healthcare", "Retail", "Finance", "Logistics"],
+    )
+    segment = factory.Faker("random_element", elements=[c.value for c in Company.Segment])
+    stage = factory.Faker("random_element", elements=[c.value for c in Company.Stage])
+    status = Company.Status.ACTIVE
+    arr = factory.LazyFunction(lambda: Decimal(factory.random.randgen.randint(5, 500) * 1000))
+    mrr = factory.LazyAttribute(lambda c: (c.arr / 12).quantize(Decimal("0.01")))
+    renewal_date = factory.Faker("date_between", start_date="+1d", end_date="+400d")
+    original_contract_date = factory.Faker("date_between", start_date="-5y", end_date="-30d")
+
+
+class PersonFactory(DjangoModelFactory[Person]):
+    class Meta:
+        model = Person
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"person{n}@customer.example")
+    phone = factory.Faker("numerify", text="+1 555 ### ####")
+
+
+class CompanyPersonFactory(DjangoModelFactory[CompanyPerson]):
+    class Meta:
+        model = CompanyPerson
+
+    company = factory.SubFactory(CompanyFactory)
+    person = factory.SubFactory(PersonFactory)
+    title = factory.Faker("job")
+    role = factory.Faker("random_element", elements=[c.value for c in CompanyPerson.Role])
+    sentiment = factory.Faker("random_element", elements=[c.value for c in CompanyPerson.Sentiment])
+
+
+class RelationshipTypeFactory(DjangoModelFactory[RelationshipType]):
+    class Meta:
+        model = RelationshipType
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Product {n}")
+    description = factory.Faker("sentence")
+
+
+class RelationshipTypeFieldFactory(DjangoModelFactory[RelationshipTypeField]):
+    class Meta:
+        model = RelationshipTypeField
+
+    relationship_type = factory.SubFactory(RelationshipTypeFactory)
+    key = factory.Sequence(lambda n: f"field_{n}")
+    label = factory.LazyAttribute(lambda f: f.key.replace("_", " ").capitalize())
+    kind = RelationshipTypeField.Kind.TEXT
+    order = factory.Sequence(lambda n: n)
+
+
+class RelationshipFactory(DjangoModelFactory[Relationship]):
+    class Meta:
+        model = Relationship
+
+    company = factory.SubFactory(CompanyFactory)
+    relationship_type = factory.SubFactory(RelationshipTypeFactory)
+    name = factory.Sequence(lambda n: f"Relationship {n}")
+    status = Relationship.Status.ACTIVE
+    arr = factory.LazyFunction(lambda: Decimal(factory.random.randgen.randint(1, 200) * 1000))
+    mrr = factory.LazyAttribute(lambda r: (r.arr / 12).quantize(Decimal("0.01")))
+    start_date = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=200))
+    attributes = factory.LazyFunction(dict)
+
+
+class RelationshipPersonFactory(DjangoModelFactory[RelationshipPerson]):
+    class Meta:
+        model = RelationshipPerson
+
+    relationship = factory.SubFactory(RelationshipFactory)
+    company_person = factory.SubFactory(
+        CompanyPersonFactory, company=factory.SelfAttribute("..relationship.company")
+    )
+    role = RelationshipPerson.Role.USER
