@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_htmx",
     "template_partials",
+    "gainsight_lite",
     "partners",
     "companies",
     "relationships",
