@@ -1,39 +1,68 @@
 # Gainsight Lite — `make run` serves the demo, `make test` runs every check.
+# Both create .venv when it is missing; DATABASE_URL (if set) picks PostgreSQL over SQLite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
+PIP := $(PY) -m pip --disable-pip-version-check --quiet
+HOST_PORT := 127.0.0.1:8000
+# Extra pytest options, e.g. `make test PYTEST_ARGS="-x tests/companies"`.
+PYTEST_ARGS ?=
 
-.PHONY: run test lint serve venv dev clean-db
+.PHONY: run test lint pytest venv dev clean-db
 
-$(BIN)/activate:
+$(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.requirements: requirements.txt | $(BIN)/activate
-	$(BIN)/pip install --quiet -r requirements.txt
+# Stamp files: pip runs again only when a requirements file changes.
+$(VENV)/.installed-runtime: requirements.txt | $(PY)
+	$(PIP) install -r requirements.txt
 	touch $@
 
-$(VENV)/.requirements-dev: requirements.txt requirements-dev.txt | $(BIN)/activate
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@ $(VENV)/.requirements
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-runtime
 
-venv: $(VENV)/.requirements
+venv: $(VENV)/.installed-runtime
 
-dev: $(VENV)/.requirements-dev
+dev: $(VENV)/.installed-dev
 
+# The demo: migrate, load the demo book (seed_demo changes nothing when it is already there),
+# then serve with debug mode on — the only place DEBUG is set.
 run: venv
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "Gainsight Lite demo on http://$(HOST_PORT)/ — log in as (password = user name):"
+	@echo "  admin      superuser (Django admin at /admin/)"
+	@echo "  csm        customer success manager"
+	@echo "  viewer     read-only"
+	@echo "  partner-a  Partner A user: its companies and relationships"
+	@echo "  partner-b  Partner B user: its companies only"
+	@echo ""
+	DEBUG=1 $(PY) manage.py runserver $(HOST_PORT)
+
+test: lint pytest
 
 lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# Browser tests need Chromium (CHROMIUM_PATH, else `chromium` on PATH). Without it they are
+# skipped with one line, except under CI=true, where a missing browser is a failure.
+pytest: dev
+	@chromium="$${CHROMIUM_PATH:-$$(command -v chromium || true)}"; \
+	if [ -n "$$chromium" ] && [ -x "$$chromium" ]; then \
+		echo "$(PY) -m pytest $(PYTEST_ARGS)  (browser tests with $$chromium)"; \
+		CHROMIUM_PATH="$$chromium" $(PY) -m pytest $(PYTEST_ARGS); \
+	elif [ "$${CI:-}" = true ]; then \
+		echo "error: CI=true but Chromium is missing$${CHROMIUM_PATH:+ at CHROMIUM_PATH=$$CHROMIUM_PATH}: apt-get install chromium, or set CHROMIUM_PATH." >&2; \
+		exit 1; \
+	else \
+		echo "Chromium not found$${CHROMIUM_PATH:+ at CHROMIUM_PATH=$$CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH): skipping the browser tests in tests/e2e."; \
+		$(PY) -m pytest --ignore=tests/e2e -m "not browser" $(PYTEST_ARGS); \
+	fi
 
 clean-db:
 	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm
