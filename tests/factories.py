@@ -12,6 +12,8 @@ from django.contrib.auth.models import Group, User
 from factory.django import DjangoModelFactory
 
 from companies.models import Company, CompanyPerson, Person
+from layouts.models import Layout, Section
+from layouts.sections import REGISTRY
 from partners.models import Partner, PartnerUser
 from relationships.models import (
     Relationship,
@@ -142,3 +144,25 @@ class RelationshipPersonFactory(DjangoModelFactory[RelationshipPerson]):
         CompanyPersonFactory, company=factory.SelfAttribute("..relationship.company")
     )
     role = RelationshipPerson.Role.USER
+
+
+class LayoutFactory(DjangoModelFactory[Layout]):
+    class Meta:
+        model = Layout
+
+    name = factory.Sequence(lambda n: f"Layout {n}")
+    target = Layout.Target.COMPANY
+    priority = factory.Sequence(lambda n: n + 1)
+
+
+class SectionFactory(DjangoModelFactory[Section]):
+    class Meta:
+        model = Section
+
+    layout = factory.SubFactory(LayoutFactory)
+    kind = "summary"
+    title = factory.LazyAttribute(lambda s: s.kind.replace("_", " ").capitalize())
+    order = factory.Sequence(lambda n: n)
+    config = factory.LazyAttribute(
+        lambda s: REGISTRY[s.kind].default_config(s.layout) if s.kind in REGISTRY else {}
+    )

@@ -1,0 +1,24 @@
+"""Section kinds of the 360 pages. Importing this package registers every kind."""
+
+from layouts.sections import summary  # noqa: F401  (registers the kind)
+from layouts.sections.base import (
+    COMPANY,
+    REGISTRY,
+    RELATIONSHIP,
+    SUBJECT_CHANGED,
+    SectionContext,
+    SectionKind,
+    register,
+    section_url,
+)
+
+__all__ = [
+    "COMPANY",
+    "RELATIONSHIP",
+    "REGISTRY",
+    "SUBJECT_CHANGED",
+    "SectionContext",
+    "SectionKind",
+    "register",
+    "section_url",
+]

@@ -1,0 +1,200 @@
+"""The one view that renders a 360 page, and the one that renders (or acts on) a section."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from companies.models import Company
+from layouts.models import Layout, Section
+from layouts.sections import REGISTRY, SectionContext, section_url
+from layouts.selection import layout_for, viewer_for
+from partners.access import get_company_for, get_relationship_for
+from relationships.models import Relationship
+
+logger = logging.getLogger(__name__)
+
+# Sections this close to the top load at once; the others when scrolled into view.
+ABOVE_THE_FOLD = 2
+
+
+def _header(subject: Company | Relationship) -> dict[str, Any]:
+    if isinstance(subject, Company):
+        return {"ancestors": list(subject.get_ancestors().only("id", "name"))}
+    return {"ancestors": list(subject.company.get_ancestors(include_self=True).only("id", "name"))}
+
+
+def _placeholders(
+    subject: Company | Relationship, sections: list[Section], focus: Section | None
+) -> list[dict[str, Any]]:
+    rows = []
+    for index, section in enumerate(sections):
+        kind = REGISTRY.get(section.kind)
+        if kind is None:
+            continue
+        if section.collapsed:
+            trigger = "toggle once from:closest details"
+        else:
+            trigger = "load" if index < ABOVE_THE_FOLD else "revealed"
+        rows.append(
+            {
+                "section": section,
+                "kind": kind,
+                "url": section_url(subject, section),
+                "trigger": trigger,
+                "focused": focus is not None and focus.pk == section.pk,
+            }
+        )
+    return rows
+
+
+def _page(
+    request: HttpRequest,
+    subject: Company | Relationship,
+    *,
+    focus: Section | None = None,
+    focus_html: str = "",
+) -> HttpResponse:
+    layout = _previewed_layout(request, subject) or layout_for(
+        subject=subject, viewer=viewer_for(request.user)
+    )
+    sections = list(layout.sections.all()) if layout else []
+    context = {
+        "subject": subject,
+        "is_company": isinstance(subject, Company),
+        "layout": layout,
+        "placeholders": _placeholders(subject, sections, focus),
+        "focus_html": focus_html,
+        **_header(subject),
+    }
+    return render(request, "layouts/page.html", context)
+
+
+def _layouts_of(subject: Company | Relationship) -> Any:
+    if isinstance(subject, Company):
+        return Layout.objects.filter(target=Layout.Target.COMPANY)
+    return Layout.objects.filter(
+        target=Layout.Target.RELATIONSHIP, relationship_type_id=subject.relationship_type_id
+    )
+
+
+def _previewed_layout(request: HttpRequest, subject: Company | Relationship) -> Layout | None:
+    """Staff may preview any layout of the subject's page with ?layout=<id> (admin's link)."""
+    wanted = request.GET.get("layout", "")
+    if not wanted.isdigit() or not request.user.is_staff:
+        return None
+    layout = _layouts_of(subject).prefetch_related("sections").filter(pk=int(wanted)).first()
+    if layout is None:
+        raise Http404("That layout is not for this kind of page.")
+    return layout
+
+
+def _section_of(subject: Company | Relationship, section_id: int) -> Section:
+    sections = Section.objects.select_related("layout").filter(layout__in=_layouts_of(subject))
+    try:
+        return sections.get(pk=section_id)
+    except Section.DoesNotExist:
+        raise Http404("No such section on this page.") from None
+
+
+def _render_section(
+    request: HttpRequest, subject: Company | Relationship, section: Section
+) -> HttpResponse:
+    kind = REGISTRY.get(section.kind)
+    if kind is None:
+        raise Http404("This kind of section no longer exists.")
+    ctx = SectionContext(
+        request=request, section=section, subject=subject, params=request.GET.dict()
+    )
+    frame = {
+        "section": section,
+        "kind": kind,
+        "url": section_url(subject, section),
+        "subject": subject,
+    }
+    try:
+        body = kind.context(ctx)
+        return render(request, kind.template, {**frame, **body, "ctx": ctx})
+    except (Http404, PermissionDenied):
+        raise
+    except Exception:
+        # One broken section must not take the page down: show a short error in its place.
+        logger.exception("Section %s (%s) failed for %r", section.pk, section.kind, subject)
+        return render(request, "layouts/section_error.html", frame)
+
+
+def _section(
+    request: HttpRequest, subject: Company | Relationship, section_id: int
+) -> HttpResponse:
+    section = _section_of(subject, section_id)
+    response = _render_section(request, subject, section)
+    if request.htmx:
+        return response
+    return _page(request, subject, focus=section, focus_html=response.content.decode())
+
+
+def _action(
+    request: HttpRequest, subject: Company | Relationship, section_id: int, action: str
+) -> HttpResponse:
+    section = _section_of(subject, section_id)
+    kind = REGISTRY.get(section.kind)
+    if kind is None:
+        raise Http404("This kind of section no longer exists.")
+    ctx = SectionContext(
+        request=request, section=section, subject=subject, params=request.GET.dict()
+    )
+    response = kind.handle(ctx, action)
+    if response is None:
+        raise Http404("This section has no such action.")
+    return response
+
+
+@login_required
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "HEAD"])
+def company_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return _page(request, get_company_for(request.user, pk))
+
+
+@login_required
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "HEAD"])
+def company_section(request: HttpRequest, pk: int, section_id: int) -> HttpResponse:
+    return _section(request, get_company_for(request.user, pk), section_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_section_action(
+    request: HttpRequest, pk: int, section_id: int, action: str
+) -> HttpResponse:
+    return _action(request, get_company_for(request.user, pk), section_id, action)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "HEAD"])
+def relationship_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return _page(request, get_relationship_for(request.user, pk))
+
+
+@login_required
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "HEAD"])
+def relationship_section(request: HttpRequest, pk: int, section_id: int) -> HttpResponse:
+    return _section(request, get_relationship_for(request.user, pk), section_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def relationship_section_action(
+    request: HttpRequest, pk: int, section_id: int, action: str
+) -> HttpResponse:
+    return _action(request, get_relationship_for(request.user, pk), section_id, action)

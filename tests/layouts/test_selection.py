@@ -1,0 +1,165 @@
+"""Which layout a viewer gets: criteria, priority, the default fallback, viewer conditions."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from companies.models import Company
+from layouts.models import MAX_C360_LAYOUTS, Layout, LayoutCondition
+from layouts.selection import layout_for, viewer_for
+from layouts.services import layout_clone, layout_default_ensure, layout_delete
+from partners.roles import CSM
+from tests.factories import (
+    CompanyFactory,
+    LayoutFactory,
+    PartnerUserFactory,
+    RelationshipFactory,
+    RelationshipTypeFactory,
+    RelationshipTypeFieldFactory,
+    SectionFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def condition(layout: Layout, field: str, value: str, operator: str = "is") -> LayoutCondition:
+    item = LayoutCondition(layout=layout, subject_field=field, operator=operator, value=value)
+    item.full_clean()
+    item.save()
+    return item
+
+
+@pytest.fixture
+def default():
+    return layout_default_ensure()
+
+
+def test_the_default_layout_is_used_when_nothing_matches(default, csm_user):
+    enterprise = LayoutFactory(name="Executive")
+    condition(enterprise, "segment", "Enterprise")
+    company = CompanyFactory(segment=Company.Segment.SMB)
+    assert layout_for(subject=company, viewer=viewer_for(csm_user)) == default
+
+
+def test_a_matching_layout_wins_over_the_default_and_accepts_label_or_value(default, csm_user):
+    by_label = LayoutFactory(name="Executive", priority=10)
+    condition(by_label, "segment", "Enterprise")
+    by_value = LayoutFactory(name="Mid", priority=5)
+    condition(by_value, "segment", "mid_market")
+    enterprise = CompanyFactory(segment=Company.Segment.ENTERPRISE)
+    mid = CompanyFactory(segment=Company.Segment.MID_MARKET)
+    assert layout_for(subject=enterprise, viewer=viewer_for(csm_user)) == by_label
+    assert layout_for(subject=mid, viewer=viewer_for(csm_user)) == by_value
+
+
+def test_all_conditions_must_hold(default, csm_user):
+    layout = LayoutFactory()
+    condition(layout, "segment", "Enterprise")
+    condition(layout, "industry", "Retail, Healthcare", operator="one_of")
+    viewer = viewer_for(csm_user)
+    assert (
+        layout_for(subject=CompanyFactory(segment="enterprise", industry="Retail"), viewer=viewer)
+        == layout
+    )
+    assert (
+        layout_for(subject=CompanyFactory(segment="enterprise", industry="Finance"), viewer=viewer)
+        == default
+    )
+    assert (
+        layout_for(subject=CompanyFactory(segment="smb", industry="Retail"), viewer=viewer)
+        == default
+    )
+
+
+def test_the_first_match_by_priority_wins(default, csm_user):
+    late = LayoutFactory(name="Late", priority=20)
+    condition(late, "status", "Active")
+    early = LayoutFactory(name="Early", priority=10)
+    condition(early, "status", "active")
+    assert layout_for(subject=CompanyFactory(), viewer=viewer_for(csm_user)) == early
+
+
+def test_is_not_inverts_a_condition(default, csm_user):
+    layout = LayoutFactory()
+    condition(layout, "segment", "SMB", operator="is_not")
+    viewer = viewer_for(csm_user)
+    assert layout_for(subject=CompanyFactory(segment="enterprise"), viewer=viewer) == layout
+    assert layout_for(subject=CompanyFactory(segment="smb"), viewer=viewer) == default
+
+
+def test_viewer_conditions_tell_partner_users_and_groups_apart(default, csm_user):
+    partners_layout = LayoutFactory(name="Partner view", priority=1)
+    condition(partners_layout, "viewer.kind", "partner")
+    csm_layout = LayoutFactory(name="CSM view", priority=2)
+    condition(csm_layout, "viewer.group", CSM)
+    partner_user = PartnerUserFactory().user
+    someone = UserFactory()
+    company = CompanyFactory()
+    assert layout_for(subject=company, viewer=viewer_for(partner_user)) == partners_layout
+    assert layout_for(subject=company, viewer=viewer_for(csm_user)) == csm_layout
+    assert layout_for(subject=company, viewer=viewer_for(someone)) == default
+
+
+def test_r360_layouts_are_per_type_and_can_test_the_types_own_fields(csm_user):
+    product = RelationshipTypeFactory(name="Analytics")
+    RelationshipTypeFieldFactory(
+        relationship_type=product, key="edition", kind="choice", choices=["Standard", "Enterprise"]
+    )
+    other_type = RelationshipTypeFactory(name="Services")
+    premium = LayoutFactory(target=Layout.Target.RELATIONSHIP, relationship_type=product)
+    condition(premium, "attr.edition", "Enterprise")
+    LayoutFactory(target=Layout.Target.RELATIONSHIP, relationship_type=other_type)
+    viewer = viewer_for(csm_user)
+    rich = RelationshipFactory(relationship_type=product, attributes={"edition": "Enterprise"})
+    plain = RelationshipFactory(relationship_type=product, attributes={"edition": "Standard"})
+    assert layout_for(subject=rich, viewer=viewer) == premium
+    fallback = layout_for(subject=plain, viewer=viewer)
+    assert fallback.is_default and fallback.relationship_type == product
+    assert [s.kind for s in fallback.sections.all()][:1] == ["summary"]
+
+
+def test_a_condition_on_a_field_the_layout_does_not_have_is_refused():
+    layout = LayoutFactory()
+    with pytest.raises(ValidationError) as error:
+        condition(layout, "attr.edition", "Enterprise")
+    assert "subject_field" in error.value.message_dict
+
+
+def test_only_one_default_per_target_and_it_cannot_be_deleted(default):
+    assert layout_default_ensure() == default
+    with pytest.raises(ValidationError):
+        Layout(name="Second default", is_default=True).validate_constraints()
+    with pytest.raises(ValidationError) as error:
+        layout_delete(layout=default)
+    assert "cannot be deleted" in error.value.messages[0]
+    assert Layout.objects.filter(pk=default.pk).exists()
+
+
+def test_at_most_fifty_c360_layouts(default):
+    Layout.objects.bulk_create(
+        Layout(name=f"L{n}", target=Layout.Target.COMPANY) for n in range(MAX_C360_LAYOUTS - 1)
+    )
+    with pytest.raises(ValidationError) as error:
+        Layout(name="One too many", target=Layout.Target.COMPANY).full_clean()
+    assert error.value.messages == ["There can be at most 50 C360 layouts."]
+
+
+def test_clone_copies_sections_and_conditions_and_is_not_default(default):
+    layout = LayoutFactory(name="Exec")
+    condition(layout, "segment", "Enterprise")
+    SectionFactory(layout=layout, kind="summary", title="Facts")
+    copy = layout_clone(layout=layout)
+    assert copy.name == "Copy of Exec" and not copy.is_default
+    assert [s.title for s in copy.sections.all()] == ["Facts"]
+    assert [str(c) for c in copy.conditions.all()] == ["segment is Enterprise"]
+
+
+def test_a_section_configuration_is_checked_by_its_kind(default):
+    section = SectionFactory.build(layout=default, kind="summary", config={"widgets": ["nope"]})
+    with pytest.raises(ValidationError) as error:
+        section.full_clean()
+    assert error.value.message_dict["config"] == [
+        "Widgets: Select a valid choice. nope is not one of the available choices."
+    ]
