@@ -1,0 +1,249 @@
+"""Admin for relationship types (with their fields), relationships and their people.
+
+A relationship's attributes are edited as typed fields generated from its type
+(relationships.forms), never as raw JSON. Adding a relationship takes two steps, like
+Django's own user add: first the type, then the fields that type has. On the change page
+the type is read-only: switching it would drop every stored value the new type does not
+have, and the type's R360 layouts, scorecard and activity types go with it, so a new type
+is a new relationship.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from relationships.forms import (
+    ATTRIBUTE_PREFIX,
+    RelationshipForm,
+    RelationshipTypeChoiceForm,
+    RelationshipTypeFieldForm,
+    attribute_field_name,
+)
+from relationships.models import (
+    Relationship,
+    RelationshipPerson,
+    RelationshipType,
+    RelationshipTypeField,
+)
+
+_CHOSEN_TYPE = "_relationship_admin_chosen_type"
+
+
+class RelationshipTypeFieldInline(admin.TabularInline):
+    model = RelationshipTypeField
+    form = RelationshipTypeFieldForm
+    fields = (
+        "order",
+        "key",
+        "label",
+        "kind",
+        "choices",
+        "required",
+        "help_text",
+        "shown_in_lists",
+    )
+    ordering = ("order", "id")
+    extra = 1
+
+
+@admin.register(RelationshipType)
+class RelationshipTypeAdmin(admin.ModelAdmin):
+    list_display = ("name", "active", "order", "field_count")
+    list_editable = ("order",)
+    list_filter = ("active",)
+    search_fields = ("name",)
+    fields = ("name", "description", "active", "order")
+    inlines = [RelationshipTypeFieldInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RelationshipType]:
+        return super().get_queryset(request).annotate(field_total=Count("fields"))
+
+    @admin.display(description="fields", ordering="field_total")
+    def field_count(self, obj: RelationshipType) -> int:
+        return getattr(obj, "field_total", 0)
+
+
+@admin.register(RelationshipTypeField)
+class RelationshipTypeFieldAdmin(admin.ModelAdmin):
+    form = RelationshipTypeFieldForm
+    list_display = ("label", "key", "relationship_type", "kind", "required", "order")
+    list_select_related = ("relationship_type",)
+    list_filter = ("relationship_type", "kind", "required", "shown_in_lists")
+    search_fields = ("key", "label", "relationship_type__name")
+
+
+class RelationshipPersonInline(admin.TabularInline):
+    model = RelationshipPerson
+    fields = ("company_person", "role")
+    autocomplete_fields = ("company_person",)
+    extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RelationshipPerson]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("company_person__person", "company_person__company")
+        )
+
+
+@admin.register(Relationship)
+class RelationshipAdmin(admin.ModelAdmin):
+    form = RelationshipForm
+    add_type_template = "admin/relationships/relationship/choose_type.html"
+    list_display = (
+        "name",
+        "company",
+        "relationship_type",
+        "status",
+        "stage",
+        "arr",
+        "renewal_date",
+        "csm",
+        "managed_by",
+    )
+    list_select_related = ("company", "relationship_type", "csm", "managed_by")
+    list_filter = ("relationship_type", "status", "stage", "managed_by")
+    search_fields = ("name", "company__name", "=company__external_id")
+    autocomplete_fields = ("company", "csm", "managed_by")
+    readonly_fields = ("relationship_type", "created_at", "updated_at")
+    show_full_result_count = False
+    base_fieldsets: Any = (
+        (None, {"fields": ("company", "relationship_type", "name", "status", "stage")}),
+        (
+            "Account",
+            {"fields": ("csm", "managed_by", "arr", "mrr", "start_date", "renewal_date")},
+        ),
+        ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    def get_inlines(self, request: HttpRequest, obj: Relationship | None) -> list[Any]:
+        # Only once the relationship exists: its company is what a person must belong to,
+        # and model validation can only check that against a saved relationship.
+        return [RelationshipPersonInline] if obj is not None else []
+
+    def chosen_type(self, request: HttpRequest) -> RelationshipType | None:
+        """The active type picked on the add page's first step (`?relationship_type=<id>`)."""
+        if not hasattr(request, _CHOSEN_TYPE):
+            form = RelationshipTypeChoiceForm(request.GET)
+            setattr(
+                request,
+                _CHOSEN_TYPE,
+                form.cleaned_data["relationship_type"] if form.is_valid() else None,
+            )
+        chosen: RelationshipType | None = getattr(request, _CHOSEN_TYPE)
+        return chosen
+
+    def get_fieldsets(self, request: HttpRequest, obj: Relationship | None = None) -> Any:
+        relationship_type = obj.relationship_type if obj is not None else self.chosen_type(request)
+        fieldsets = list(self.base_fieldsets)
+        if obj is None:
+            # Created and updated dates exist only once the relationship is saved.
+            fieldsets = [fieldset for fieldset in fieldsets if fieldset[0] != "Record"]
+        if relationship_type is None:
+            return fieldsets
+        names = [attribute_field_name(f.key) for f in relationship_type.fields.all()]
+        stored = obj.attributes if obj is not None and isinstance(obj.attributes, dict) else {}
+        stale = sorted(key for key in stored if attribute_field_name(key) not in names)
+        description: str = ""
+        if obj is None:
+            other_type = request.GET.copy()
+            other_type.pop("relationship_type", None)
+            description = format_html(
+                '<a href="?{}">Choose another type</a> before you fill in the fields.',
+                other_type.urlencode(),
+            )
+        elif stale:
+            # The admin prints a description unescaped: escape the names.
+            description = format_html(
+                "These stored values are no longer fields of {} and are removed when you save: {}.",
+                relationship_type,
+                ", ".join(stale),
+            )
+        if names or description:
+            fieldsets.insert(
+                1, (f"{relationship_type} fields", {"fields": names, "description": description})
+            )
+        return fieldsets
+
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Relationship | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        # The attr_<key> fields are added by the form itself, not by the model form factory.
+        fields = kwargs.get("fields") or flatten_fieldsets(self.base_fieldsets)
+        kwargs["fields"] = [name for name in fields if not name.startswith(ATTRIBUTE_PREFIX)]
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            form_class = type(
+                form_class.__name__,
+                (form_class,),
+                {"default_relationship_type": self.chosen_type(request)},
+            )
+        return form_class
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if self.chosen_type(request) is None:
+            return self.choose_type_view(request)
+        return super().add_view(request, form_url, extra_context)
+
+    def choose_type_view(self, request: HttpRequest) -> HttpResponse:
+        """The add page's first step: pick the type, then come back with `?relationship_type=`."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = RelationshipTypeChoiceForm(
+            request.GET if "relationship_type" in request.GET else None
+        )
+        carried = [
+            (name, value)
+            for name, values in request.GET.lists()
+            if name != "relationship_type"
+            for value in values
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Add relationship: choose its type",
+            "opts": self.opts,
+            "form": form,
+            "carried": carried,
+            "has_types": RelationshipType.objects.filter(active=True).exists(),
+            "is_popup": "_popup" in request.GET,
+        }
+        return TemplateResponse(request, self.add_type_template, context)
+
+
+@admin.register(RelationshipPerson)
+class RelationshipPersonAdmin(admin.ModelAdmin):
+    list_display = ("company_person", "relationship", "role", "created_at")
+    list_select_related = (
+        "company_person__person",
+        "company_person__company",
+        "relationship",
+    )
+    list_filter = ("role",)
+    search_fields = (
+        "company_person__person__first_name",
+        "company_person__person__last_name",
+        "company_person__person__email",
+        "relationship__name",
+    )
+    autocomplete_fields = ("relationship", "company_person")
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RelationshipPerson]:
+        # __str__ names the person and the relationship: join them for every list and search.
+        return (
+            super().get_queryset(request).select_related("company_person__person", "relationship")
+        )
