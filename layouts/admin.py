@@ -251,7 +251,7 @@ class SectionForm(forms.ModelForm):
         if hasattr(errors, "error_dict") and "config" in errors.error_dict:
             config_errors = errors.error_dict.pop("config")
             errors.error_dict.setdefault("__all__", []).extend(config_errors)
-        super()._update_errors(errors)
+        super()._update_errors(errors)  # type: ignore[misc]
 
 
 @admin.register(Section)
@@ -278,6 +278,8 @@ class SectionAdmin(admin.ModelAdmin):
             fieldsets.append(("Configuration", {"fields": config}))
         return fieldsets
 
-    def get_form(self, request: HttpRequest, obj: Section | None = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         kwargs["fields"] = None  # the form builds its own configuration fields
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from companies.models import Company
+from gainsight_lite.http import HtmxHttpRequest
 from layouts.models import Layout, Section
 from layouts.sections import REGISTRY, SectionContext, section_url
 from layouts.selection import layout_for, viewer_for
@@ -131,7 +132,7 @@ def _render_section(
 
 
 def _section(
-    request: HttpRequest, subject: Company | Relationship, section_id: int
+    request: HtmxHttpRequest, subject: Company | Relationship, section_id: int
 ) -> HttpResponse:
     section = _section_of(subject, section_id)
     response = _render_section(request, subject, section)
@@ -166,7 +167,7 @@ def company_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "HEAD"])
-def company_section(request: HttpRequest, pk: int, section_id: int) -> HttpResponse:
+def company_section(request: HtmxHttpRequest, pk: int, section_id: int) -> HttpResponse:
     return _section(request, get_company_for(request.user, pk), section_id)
 
 
@@ -188,7 +189,7 @@ def relationship_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "HEAD"])
-def relationship_section(request: HttpRequest, pk: int, section_id: int) -> HttpResponse:
+def relationship_section(request: HtmxHttpRequest, pk: int, section_id: int) -> HttpResponse:
     return _section(request, get_relationship_for(request.user, pk), section_id)
 
 
