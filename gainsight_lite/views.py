@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from companies.selectors import home_dashboard
 
 
 @require_GET
@@ -21,3 +25,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
             content_type="text/plain",
         )
     return HttpResponse("ok: database reachable\n", content_type="text/plain")
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's start page: what they may see and their own renewals."""
+    return render(request, "home.html", {"dashboard": home_dashboard(user=request.user)})

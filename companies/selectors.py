@@ -1,0 +1,295 @@
+"""Reads of companies for the pages, always through the access rules of `partners.access`.
+
+Each function answers in a fixed number of queries whatever the size of the book.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.contrib.auth.models import User
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, OrderBy, Q, QuerySet, Sum
+from django.utils import timezone
+
+from companies.models import Company, CompanyPerson
+from partners.access import (
+    AnyUser,
+    companies_visible_to,
+    is_partner_user,
+    relationships_visible_to,
+)
+
+PAGE_SIZE = 50
+RENEWAL_WINDOW_DAYS = 90
+CHILDREN_SHOWN = 25
+
+DEFAULT_SORT = "hierarchy"
+# The only orderings the list accepts; anything else falls back to the default.
+SORTS: dict[str, tuple[str, list[OrderBy]]] = {
+    "hierarchy": ("Hierarchy", [F("tree_id").asc(), F("lft").asc()]),
+    "name": ("Name, A to Z", [F("name").asc(), F("pk").asc()]),
+    "-name": ("Name, Z to A", [F("name").desc(), F("pk").desc()]),
+    "-arr": ("ARR, highest first", [F("arr").desc(), F("name").asc(), F("pk").asc()]),
+    "arr": ("ARR, lowest first", [F("arr").asc(), F("name").asc(), F("pk").asc()]),
+    "renewal": (
+        "Renewal, soonest first",
+        [F("renewal_date").asc(nulls_last=True), F("name").asc(), F("pk").asc()],
+    ),
+    "-renewal": (
+        "Renewal, latest first",
+        [F("renewal_date").desc(nulls_last=True), F("name").asc(), F("pk").asc()],
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CompanyFilters:
+    """What the companies list is narrowed and sorted by (already checked by the form)."""
+
+    q: str = ""
+    segment: str = ""
+    status: str = ""
+    csm: User | None = None
+    sort: str = DEFAULT_SORT
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.q or self.segment or self.status or self.csm)
+
+
+@dataclass
+class CompanyRow:
+    """One line of the companies list."""
+
+    company: Company
+    relationship_count: int
+    indent: int = 0
+    # The parent's name is only shown when the viewer may see the parent too.
+    parent: Company | None = None
+
+
+@dataclass
+class CompanyListPage:
+    page: Page[Company]
+    rows: list[CompanyRow]
+    tree: bool
+    sort: str
+
+    @property
+    def page_range(self) -> list[int | str]:
+        """Page numbers around the current one, with "…" where pages are left out."""
+        return list(
+            self.page.paginator.get_elided_page_range(self.page.number, on_each_side=2, on_ends=1)
+        )
+
+
+@dataclass
+class Ancestor:
+    company: Company
+    # True when a company the viewer may not see sits between this one and the previous.
+    gap_before: bool = False
+
+
+def csm_choices(*, user: AnyUser) -> QuerySet[User]:
+    """Users who are the CSM of at least one company `user` may see."""
+    csm_ids = companies_visible_to(user).filter(csm__isnull=False).values("csm_id")
+    return User.objects.filter(pk__in=csm_ids).order_by("first_name", "last_name", "username")
+
+
+def companies_filtered(*, user: AnyUser, filters: CompanyFilters) -> QuerySet[Company]:
+    """The companies `user` may see, narrowed and sorted by `filters`."""
+    companies = companies_visible_to(user).select_related("csm", "parent")
+    if filters.q:
+        companies = companies.filter(
+            Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q)
+        )
+    if filters.segment:
+        companies = companies.filter(segment=filters.segment)
+    if filters.status:
+        companies = companies.filter(status=filters.status)
+    if filters.csm is not None:
+        companies = companies.filter(csm=filters.csm)
+    _, ordering = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
+    return companies.order_by(*ordering)
+
+
+def relationship_counts(*, user: AnyUser, company_ids: list[int]) -> dict[int, int]:
+    """How many relationships `user` may see at each of these companies (one query)."""
+    rows = (
+        relationships_visible_to(user)
+        .filter(company_id__in=company_ids)
+        .order_by()
+        .values("company_id")
+        .annotate(total=Count("pk"))
+    )
+    return {row["company_id"]: row["total"] for row in rows}
+
+
+def visible_company_ids(*, user: AnyUser, company_ids: set[int]) -> set[int]:
+    """Which of these companies `user` may see (one query)."""
+    if not company_ids:
+        return set()
+    return set(companies_visible_to(user).filter(pk__in=company_ids).values_list("pk", flat=True))
+
+
+def company_list_page(
+    *, user: AnyUser, filters: CompanyFilters, page_number: Any
+) -> CompanyListPage:
+    """One page of the companies list with each row's relationship count and parent.
+
+    With nothing narrowing the list and the hierarchy order, rows come in tree order and are
+    indented by level — but only for viewers who see every company, since a partner user's
+    companies can hang under parents they may not see; they get the parent's name instead.
+    """
+    sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
+    tree = sort == DEFAULT_SORT and not filters.narrowed and not is_partner_user(user)
+    paginator = Paginator(companies_filtered(user=user, filters=filters), PAGE_SIZE)
+    # get_page: a number out of range gives the last page, anything not a number the first.
+    page = paginator.get_page(page_number)
+    companies = list(page.object_list)
+    counts = relationship_counts(user=user, company_ids=[c.pk for c in companies])
+    parent_ids = {c.parent_id for c in companies if c.parent_id is not None}
+    shown_parents = set() if tree else visible_company_ids(user=user, company_ids=parent_ids)
+    rows = [
+        CompanyRow(
+            company=company,
+            relationship_count=counts.get(company.pk, 0),
+            indent=company.level if tree else 0,
+            parent=company.parent if company.parent_id in shown_parents else None,
+        )
+        for company in companies
+    ]
+    return CompanyListPage(page=page, rows=rows, tree=tree, sort=sort)
+
+
+def company_ancestors(*, user: AnyUser, company: Company) -> list[Ancestor]:
+    """The company's ancestors `user` may see, top first, marking where hidden ones sit."""
+    ancestors = companies_visible_to(user).filter(
+        tree_id=company.tree_id, lft__lt=company.lft, rght__gt=company.rght
+    )
+    result: list[Ancestor] = []
+    expected_level = 0
+    for ancestor in ancestors.order_by("lft").only("id", "name", "level"):
+        result.append(Ancestor(company=ancestor, gap_before=ancestor.level != expected_level))
+        expected_level = ancestor.level + 1
+    return result
+
+
+def company_hierarchy_gap(*, company: Company, ancestors: list[Ancestor]) -> bool:
+    """Whether hidden companies sit between the last visible ancestor and `company`."""
+    if company.level == 0:
+        return False
+    if not ancestors:
+        return True
+    return ancestors[-1].company.level != company.level - 1
+
+
+@dataclass
+class HomeDashboard:
+    company_count: int
+    relationship_count: int
+    my_company_count: int
+    my_arr: Decimal
+    my_at_risk_count: int
+    my_renewals: list[Company] = field(default_factory=list)
+    renewal_window_days: int = RENEWAL_WINDOW_DAYS
+
+
+def home_dashboard(*, user: AnyUser) -> HomeDashboard:
+    """The home page figures for `user`: what they may see, and their own book (4 queries)."""
+    companies = companies_visible_to(user)
+    mine = companies.filter(csm_id=user.pk)
+    my_book = mine.aggregate(
+        total=Count("pk"),
+        arr=Sum("arr"),
+        at_risk=Count("pk", filter=Q(status=Company.Status.AT_RISK)),
+    )
+    today = timezone.localdate()
+    renewals = list(
+        mine.filter(
+            renewal_date__gte=today,
+            renewal_date__lte=today + dt.timedelta(days=RENEWAL_WINDOW_DAYS),
+        ).order_by("renewal_date", "name")[:10]
+    )
+    return HomeDashboard(
+        company_count=companies.count(),
+        relationship_count=relationships_visible_to(user).count(),
+        my_company_count=my_book["total"],
+        my_arr=my_book["arr"] or Decimal(0),
+        my_at_risk_count=my_book["at_risk"],
+        my_renewals=renewals,
+    )
+
+
+# Section selectors of the 360 pages: each returns the context of its own partial.
+
+
+@dataclass
+class SectionBlock:
+    """One block of a 360 page: its partial and the data its selector read for it."""
+
+    kind: str
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    column: Literal["main", "side"] = "main"
+
+    @property
+    def count(self) -> int | None:
+        count = self.context.get("count")
+        return count if isinstance(count, int) else None
+
+
+def section_block(
+    template: str,
+    *,
+    title: str,
+    context: dict[str, Any],
+    column: Literal["main", "side"] = "main",
+) -> SectionBlock:
+    """A block named after its partial: "companies/sections/people.html" is kind "people"."""
+    kind = template.rsplit("/", 1)[-1].removesuffix(".html")
+    return SectionBlock(kind=kind, title=title, template=template, context=context, column=column)
+
+
+def company_people_section(*, company: Company) -> dict[str, Any]:
+    """The people at the company, sponsors first (one query)."""
+    people = list(
+        CompanyPerson.objects.filter(company=company)
+        .select_related("person", "manager__person")
+        .order_by("-is_sponsor", "person__last_name", "person__first_name", "pk")
+    )
+    return {"people": people, "count": len(people)}
+
+
+def company_hierarchy_section(*, user: AnyUser, company: Company) -> dict[str, Any]:
+    """Ancestors, children and the subtree's totals, all limited to what `user` may see."""
+    ancestors = company_ancestors(user=user, company=company)
+    visible = companies_visible_to(user)
+    children = list(
+        visible.filter(parent=company)
+        .order_by("name", "pk")
+        .only("id", "name", "status", "arr")[:CHILDREN_SHOWN]
+    )
+    subtree = visible.filter(tree_id=company.tree_id, lft__gt=company.lft, rght__lt=company.rght)
+    totals = subtree.aggregate(
+        descendants=Count("pk"),
+        children=Count("pk", filter=Q(level=company.level + 1)),
+        arr=Sum("arr"),
+        mrr=Sum("mrr"),
+    )
+    return {
+        "ancestors": ancestors,
+        "gap_before_company": company_hierarchy_gap(company=company, ancestors=ancestors),
+        "children": children,
+        "children_count": totals["children"],
+        "more_children": max(totals["children"] - len(children), 0),
+        "descendant_count": totals["descendants"],
+        "subtree_arr": (totals["arr"] or Decimal(0)) + company.arr,
+        "subtree_mrr": (totals["mrr"] or Decimal(0)) + company.mrr,
+        "company": company,
+    }

@@ -1,0 +1,91 @@
+"""Reads of relationships for the pages, always through the access rules of `partners.access`.
+
+Each function answers in a fixed number of queries whatever the size of the book.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch
+
+from companies.models import Company
+from partners.access import AnyUser, companies_visible_to, relationships_visible_to
+from relationships.models import (
+    Relationship,
+    RelationshipPerson,
+    RelationshipType,
+    RelationshipTypeField,
+)
+
+
+@dataclass
+class RelationshipCard:
+    relationship: Relationship
+    # The type's fields marked "shown in lists", with this relationship's values.
+    fields: list[tuple[RelationshipTypeField, Any]]
+
+
+@dataclass
+class RelationshipGroup:
+    relationship_type: RelationshipType
+    cards: list[RelationshipCard] = field(default_factory=list)
+
+    @property
+    def arr(self) -> Decimal:
+        return sum((card.relationship.arr for card in self.cards), Decimal(0))
+
+
+def relationship_cards_section(*, user: AnyUser, company: Company) -> dict[str, Any]:
+    """The company's relationships `user` may see, grouped by type, as cards (two queries)."""
+    relationships = (
+        relationships_visible_to(user)
+        .filter(company=company)
+        .select_related("relationship_type", "csm")
+        .prefetch_related(
+            Prefetch(
+                "relationship_type__fields",
+                queryset=RelationshipTypeField.objects.filter(shown_in_lists=True).order_by(
+                    "order", "pk"
+                ),
+                to_attr="list_fields",
+            )
+        )
+        .order_by("relationship_type__order", "relationship_type__name", "name", "pk")
+    )
+    groups: list[RelationshipGroup] = []
+    for relationship in relationships:
+        kind = relationship.relationship_type
+        if not groups or groups[-1].relationship_type.pk != kind.pk:
+            groups.append(RelationshipGroup(relationship_type=kind))
+        list_fields: list[RelationshipTypeField] = getattr(kind, "list_fields", [])
+        groups[-1].cards.append(
+            RelationshipCard(
+                relationship=relationship,
+                fields=[(f, relationship.attributes.get(f.key)) for f in list_fields],
+            )
+        )
+    return {"groups": groups, "count": sum(len(g.cards) for g in groups)}
+
+
+def relationship_company_visible(*, user: AnyUser, relationship: Relationship) -> bool:
+    """Whether `user` may open the relationship's company (a partner may manage only one)."""
+    return companies_visible_to(user).filter(pk=relationship.company_id).exists()
+
+
+def relationship_fields_section(*, relationship: Relationship) -> dict[str, Any]:
+    """The type's fields with this relationship's values, in the type's order (one query)."""
+    rows = relationship.attribute_rows()
+    return {"rows": rows, "filled": sum(1 for _, value in rows if value not in (None, ""))}
+
+
+def relationship_people_section(*, relationship: Relationship) -> dict[str, Any]:
+    """The people on the relationship with their roles (one query)."""
+    people = list(
+        RelationshipPerson.objects.filter(relationship=relationship)
+        .select_related("company_person__person")
+        .order_by("company_person__person__last_name", "company_person__person__first_name", "pk")
+    )
+    return {"people": people, "count": len(people)}
