@@ -27,19 +27,13 @@ venv: $(VENV)/.installed-runtime
 
 dev: $(VENV)/.installed-dev
 
-# The demo: migrate, load the demo book (seed_demo changes nothing when it is already there),
-# then serve with debug mode on — the only place DEBUG is set.
+# The demo: migrate, load the demo book (seed_demo only prints the demo logins when it is
+# already there), then serve with debug mode on — the only place DEBUG is set.
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo ""
-	@echo "Gainsight Lite demo on http://$(HOST_PORT)/ — log in as (password = user name):"
-	@echo "  admin      superuser (Django admin at /admin/)"
-	@echo "  csm        customer success manager"
-	@echo "  viewer     read-only"
-	@echo "  partner-a  Partner A user: its companies and relationships"
-	@echo "  partner-b  Partner B user: its companies only"
-	@echo ""
+	@echo "Gainsight Lite demo: http://$(HOST_PORT)/ (Django admin at /admin/, Ctrl-C stops)"
 	DEBUG=1 $(PY) manage.py runserver $(HOST_PORT)
 
 test: lint pytest
@@ -48,6 +42,7 @@ lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
 
 # Browser tests need Chromium (CHROMIUM_PATH, else `chromium` on PATH). Without it they are
 # skipped with one line, except under CI=true, where a missing browser is a failure.

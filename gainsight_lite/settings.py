@@ -138,9 +138,30 @@ WHITENOISE_MANIFEST_STRICT = False
 
 MPTT_ADMIN_LEVEL_INDENT = 20
 
+# Django's own logging config prints django.* only with DEBUG on; ours prints warnings and
+# errors (500 tracebacks) always, each once: django.* does not also propagate to the root.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django": {
+            "handlers": ["console"],
+            "level": "INFO" if DEBUG else "WARNING",
+            "propagate": False,
+        },
+        # runserver's request lines; configuring "django" above resets this child logger.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
