@@ -107,7 +107,7 @@ class Company(MPTTModel):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("companies:detail", args=[self.pk])
+        return reverse("layouts:company", args=[self.pk])
 
     def clean(self) -> None:
         super().clean()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
@@ -225,35 +225,7 @@ def home_dashboard(*, user: AnyUser) -> HomeDashboard:
     )
 
 
-# Section selectors of the 360 pages: each returns the context of its own partial.
-
-
-@dataclass
-class SectionBlock:
-    """One block of a 360 page: its partial and the data its selector read for it."""
-
-    kind: str
-    title: str
-    template: str
-    context: dict[str, Any] = field(default_factory=dict)
-    column: Literal["main", "side"] = "main"
-
-    @property
-    def count(self) -> int | None:
-        count = self.context.get("count")
-        return count if isinstance(count, int) else None
-
-
-def section_block(
-    template: str,
-    *,
-    title: str,
-    context: dict[str, Any],
-    column: Literal["main", "side"] = "main",
-) -> SectionBlock:
-    """A block named after its partial: "companies/sections/people.html" is kind "people"."""
-    kind = template.rsplit("/", 1)[-1].removesuffix(".html")
-    return SectionBlock(kind=kind, title=title, template=template, context=context, column=column)
+# Selectors of the 360 sections: each returns the context of its section's template.
 
 
 def company_people_section(*, company: Company) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The companies list and the company page (C360)."""
+"""The companies list. The company page (C360) is drawn by the layouts app."""
 
 from __future__ import annotations
 
@@ -9,16 +9,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from companies.forms import CompanyFilterForm
-from companies.selectors import (
-    company_ancestors,
-    company_hierarchy_gap,
-    company_hierarchy_section,
-    company_list_page,
-    company_people_section,
-    section_block,
-)
-from partners.access import get_company_for
-from relationships.selectors import relationship_cards_section
+from companies.selectors import company_list_page
 
 
 def _wants_fragment(request: HttpRequest) -> bool:
@@ -40,36 +31,3 @@ def company_list(request: HttpRequest) -> HttpResponse:
     if _wants_fragment(request):
         return render(request, "companies/list.html#results", context)
     return render(request, "companies/list.html", context)
-
-
-@login_required
-@require_GET
-def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    company = get_company_for(request.user, pk)
-    ancestors = company_ancestors(user=request.user, company=company)
-    sections = [
-        section_block(
-            "companies/sections/relationships.html",
-            title="Relationships",
-            context=relationship_cards_section(user=request.user, company=company),
-        ),
-        section_block(
-            "companies/sections/people.html",
-            title="People",
-            context=company_people_section(company=company),
-        ),
-        section_block(
-            "companies/sections/hierarchy.html",
-            title="Hierarchy",
-            context=company_hierarchy_section(user=request.user, company=company),
-            column="side",
-        ),
-    ]
-    context = {
-        "company": company,
-        "ancestors": ancestors,
-        "gap_before_company": company_hierarchy_gap(company=company, ancestors=ancestors),
-        "main_sections": [s for s in sections if s.column == "main"],
-        "side_sections": [s for s in sections if s.column == "side"],
-    }
-    return render(request, "companies/detail.html", context)

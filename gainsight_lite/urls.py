@@ -15,7 +15,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("companies/", include("companies.urls")),
-    path("relationships/", include("relationships.urls")),
+    # The C360 and R360 pages and their sections.
+    path("", include("layouts.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -9,16 +9,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from companies.models import Company
+from companies.selectors import company_ancestors, company_hierarchy_gap
 from gainsight_lite.http import HtmxHttpRequest
 from layouts.models import Layout, Section
 from layouts.sections import REGISTRY, SectionContext, section_url
 from layouts.selection import layout_for, viewer_for
 from partners.access import get_company_for, get_relationship_for
 from relationships.models import Relationship
+from relationships.selectors import relationship_company_visible
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +29,19 @@ logger = logging.getLogger(__name__)
 ABOVE_THE_FOLD = 2
 
 
-def _header(subject: Company | Relationship) -> dict[str, Any]:
-    if isinstance(subject, Company):
-        return {"ancestors": list(subject.get_ancestors().only("id", "name"))}
-    return {"ancestors": list(subject.company.get_ancestors(include_self=True).only("id", "name"))}
+def _header(request: HttpRequest, subject: Company | Relationship) -> dict[str, Any]:
+    """The breadcrumb: only ancestors the viewer may see, with a gap where hidden ones sit."""
+    company = subject if isinstance(subject, Company) else subject.company
+    ancestors = company_ancestors(user=request.user, company=company)
+    context: dict[str, Any] = {
+        "ancestors": ancestors,
+        "gap_before_subject": company_hierarchy_gap(company=company, ancestors=ancestors),
+    }
+    if isinstance(subject, Relationship):
+        context["company_visible"] = relationship_company_visible(
+            user=request.user, relationship=subject
+        )
+    return context
 
 
 def _placeholders(
@@ -63,17 +75,17 @@ def _page(
     focus: Section | None = None,
     focus_html: str = "",
 ) -> HttpResponse:
-    layout = _previewed_layout(request, subject) or layout_for(
-        subject=subject, viewer=viewer_for(request.user)
-    )
+    previewed = _previewed_layout(request, subject)
+    layout = previewed or layout_for(subject=subject, viewer=viewer_for(request.user))
     sections = list(layout.sections.all()) if layout else []
     context = {
         "subject": subject,
         "is_company": isinstance(subject, Company),
         "layout": layout,
         "placeholders": _placeholders(subject, sections, focus),
-        "focus_html": focus_html,
-        **_header(subject),
+        "focus_html": mark_safe(focus_html),  # noqa: S308 - our own rendered section
+        "previewing": previewed is not None,
+        **_header(request, subject),
     }
     return render(request, "layouts/page.html", context)
 

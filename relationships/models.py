@@ -171,7 +171,7 @@ class Relationship(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("relationships:detail", args=[self.pk])
+        return reverse("layouts:relationship", args=[self.pk])
 
     def clean(self) -> None:
         super().clean()

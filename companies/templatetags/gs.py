@@ -196,17 +196,6 @@ def viewer_role(user: Any) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def render_section(context: Context, section: Any) -> SafeString:
-    """Render a section block's partial with its own data on top of the page's context."""
-    page = context.template
-    if page is None:
-        raise template.TemplateSyntaxError("render_section works only inside a template.")
-    partial = page.engine.get_template(section.template)
-    with context.push(**section.context):
-        return partial.render(context)
-
-
-@register.simple_tag(takes_context=True)
 def sort_header(
     context: Context, label: str, key: str, current: str, *, numeric: bool = False
 ) -> SafeString:

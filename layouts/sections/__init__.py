@@ -1,6 +1,12 @@
 """Section kinds of the 360 pages. Importing this package registers every kind."""
 
-from layouts.sections import summary  # noqa: F401  (registers the kind)
+from layouts.sections import (  # noqa: F401  (importing a kind registers it)
+    attributes,
+    hierarchy,
+    people,
+    relationships,
+    summary,
+)
 from layouts.sections.base import (
     COMPANY,
     REGISTRY,

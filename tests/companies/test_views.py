@@ -22,6 +22,7 @@ from tests.factories import (
     RelationshipTypeFieldFactory,
     UserFactory,
 )
+from tests.pages import open_360, section_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -355,7 +356,7 @@ def test_filter_form_works_without_javascript_and_with_htmx(csm_client):
 
 
 def detail(company: Company) -> str:
-    return reverse("companies:detail", args=[company.pk])
+    return reverse("layouts:company", args=[company.pk])
 
 
 @pytest.mark.parametrize("persona", INTERNAL)
@@ -401,7 +402,7 @@ def test_company_header_shows_the_account_facts(csm_user, csm_client, partner_a)
         managed_by=partner_a,
     )
 
-    html = csm_client.get(detail(company)).content.decode()
+    html = open_360(csm_client, detail(company))
 
     for text in (
         '<h1 class="record-header__name">Header Co</h1>',
@@ -423,24 +424,23 @@ def test_company_page_shows_breadcrumb_children_and_family_totals(csm_client):
     berlin = company_create(name="Umbrella Berlin", parent=europe, arr=Decimal(200))
     company_create(name="Umbrella Paris", parent=europe, arr=Decimal(300))
 
-    response = csm_client.get(detail(europe))
+    html = open_360(csm_client, detail(europe))
 
-    html = response.content.decode()
     crumbs = html.split('<nav class="breadcrumbs"', 1)[1].split("</nav>", 1)[0]
     assert f'<a href="{detail(top)}">Umbrella Group</a>' in crumbs
     assert '<span aria-current="page">Umbrella Europe</span>' in crumbs
     assert f'<a href="{detail(berlin)}">Umbrella Berlin</a>' in html
-    hierarchy = response.context["side_sections"][0].context
-    assert [c.name for c in hierarchy["children"]] == ["Umbrella Berlin", "Umbrella Paris"]
-    assert hierarchy["descendant_count"] == 2
-    assert hierarchy["subtree_arr"] == Decimal(1000)
+    tree = html.split('<ol class="tree">', 1)[1].split("</ol>", 1)[0]
+    assert tree.index("Umbrella Berlin") < tree.index("Umbrella Paris")
+    assert "<dt>Companies below</dt><dd>2</dd>" in html
+    assert "<dt>Family ARR</dt><dd>$1,000</dd>" in html
 
 
 def test_partner_breadcrumb_hides_ancestors_they_may_not_see(partner_a, partner_a_client):
     top = company_create(name="Secret Holding")
     own = company_create(name="Alpha Subsidiary", parent=top, managed_by=partner_a)
 
-    html = partner_a_client.get(detail(own)).content.decode()
+    html = open_360(partner_a_client, detail(own))
 
     assert "Secret Holding" not in html
     assert "breadcrumbs__gap" in html
@@ -468,11 +468,9 @@ def test_company_page_groups_relationships_by_type_with_list_fields(csm_client):
     )
     RelationshipFactory(company=company, relationship_type=support, name="Premium Support")
 
-    response = csm_client.get(detail(company))
+    html = open_360(csm_client, detail(company))
 
-    groups = response.context["main_sections"][0].context["groups"]
-    assert [g.relationship_type.name for g in groups] == ["Analytics", "Support"]
-    html = response.content.decode()
+    assert html.index("Analytics EU") < html.index("Premium Support")
     assert "Analytics EU" in html and "Premium Support" in html
     assert "<dt>Seats</dt><dd>1,500</dd>" in html
     assert "Private notes" not in html and "not on the card" not in html
@@ -487,8 +485,8 @@ def test_company_page_shows_only_relationships_the_partner_may_see(
     b_company = CompanyFactory(managed_by=partner_b)
     RelationshipFactory(company=b_company, name="Hidden From Companies-Only")
 
-    a_html = partner_a_client.get(detail(company)).content.decode()
-    b_html = partner_b_client.get(detail(b_company)).content.decode()
+    a_html = open_360(partner_a_client, detail(company))
+    b_html = open_360(partner_b_client, detail(b_company))
 
     assert "Ours" in a_html and "Someone Else" not in a_html
     assert "Hidden From Companies-Only" not in b_html
@@ -506,14 +504,14 @@ def test_company_page_lists_its_people(csm_client):
         sentiment="positive",
     )
 
-    html = csm_client.get(detail(company)).content.decode()
+    html = open_360(csm_client, detail(company))
 
     for text in ("Rita Sponsor", "VP Operations", "Executive sponsor", ">Sponsor<", "Positive"):
         assert text in html, text
 
 
 def test_company_page_empty_sections_say_so(csm_client):
-    html = csm_client.get(detail(CompanyFactory(name="Lonely"))).content.decode()
+    html = open_360(csm_client, detail(CompanyFactory(name="Lonely")))
 
     assert "No relationships to show" in html
     assert "No people yet" in html
@@ -524,7 +522,7 @@ def test_user_typed_values_are_escaped(csm_client):
     company = CompanyFactory(name="<script>alert('x')</script>", industry="<b>bold</b>")
 
     list_html = csm_client.get(LIST).content.decode()
-    page_html = csm_client.get(detail(company)).content.decode()
+    page_html = open_360(csm_client, detail(company))
 
     for html in (list_html, page_html):
         assert "<script>alert" not in html
@@ -579,9 +577,24 @@ def test_company_page_queries_do_not_grow_with_the_book(
 ):
     client = request.getfixturevalue(persona)
     small_top = _build_book(2, csm_user, partner_a)
+    open_360(client, detail(small_top))  # the first visit creates the default layout
     small = _queries(client, detail(small_top), 12, django_assert_max_num_queries)
+    small_sections = _section_queries(client, detail(small_top), django_assert_max_num_queries)
 
     large_top = _build_book(40, csm_user, partner_a)
     large = _queries(client, detail(large_top), 12, django_assert_max_num_queries)
+    large_sections = _section_queries(client, detail(large_top), django_assert_max_num_queries)
 
     assert small == large
+    assert small_sections == large_sections
+
+
+def _section_queries(client, url, django_assert_max_num_queries) -> list[int]:
+    """The queries of each section of the page, in order."""
+    counts = []
+    for section_url in section_urls(client.get(url).content.decode()):
+        with django_assert_max_num_queries(12) as captured:
+            response = client.get(section_url, headers={"HX-Request": "true"})
+            assert response.status_code == 200
+        counts.append(len(captured.captured_queries))
+    return counts

@@ -199,25 +199,29 @@ def test_csm_finds_a_company_and_opens_one_of_its_relationships(page, screenshot
 
     page.get_by_role("link", name="Northwind Traders", exact=True).click()
     expect(page.get_by_role("heading", name="Northwind Traders", level=1)).to_be_visible()
-    expect(page.get_by_text("$1,850,000")).to_be_visible()
-    relationships = page.locator("#section-relationships")
+    expect(page.locator(".record-header").get_by_text("$1,850,000")).to_be_visible()
+    relationships = page.locator(".section--relationships")
+    # Sections below the fold load when scrolled into view.
+    for kind in ("relationships", "people", "hierarchy"):
+        page.locator(f".section--{kind}").scroll_into_view_if_needed()
     expect(relationships.get_by_role("heading", name="Analytics Cloud")).to_be_visible()
     expect(relationships.get_by_role("link", name="Analytics EMEA")).to_be_visible()
-    expect(page.locator("#section-people")).to_contain_text("Maria Anders")
+    expect(page.locator(".section--people")).to_contain_text("Maria Anders")
     expect(
-        page.locator("#section-hierarchy").get_by_role("link", name="Northwind Europe")
+        page.locator(".section--hierarchy").get_by_role("link", name="Northwind Europe")
     ).to_be_visible()
     screenshot("06-company")
 
     relationships.get_by_role("link", name="Analytics EMEA").click()
     expect(page.get_by_role("heading", name="Analytics EMEA", level=1)).to_be_visible()
-    fields = page.locator("#section-fields")
+    fields = page.locator(".section--attributes")
+    page.locator(".section--people").scroll_into_view_if_needed()
     expect(fields).to_contain_text("78.5%")
     expect(fields).to_contain_text("$640,000.00")
     expect(fields).to_contain_text("Feb 12, 2024")
     expect(
         fields.get_by_role("link", name="https://analytics.example.com/northwind")
     ).to_have_attribute("rel", "noopener noreferrer")
-    expect(page.locator("#section-people")).to_contain_text("Thomas Hardy")
+    expect(page.locator(".section--people")).to_contain_text("Thomas Hardy")
     expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text("Northwind Traders")
     screenshot("07-relationship")

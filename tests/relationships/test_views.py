@@ -20,6 +20,7 @@ from tests.factories import (
     RelationshipTypeFactory,
     RelationshipTypeFieldFactory,
 )
+from tests.pages import open_360
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ Kind = RelationshipTypeField.Kind
 
 
 def page(relationship: Relationship) -> str:
-    return reverse("relationships:detail", args=[relationship.pk])
+    return reverse("layouts:relationship", args=[relationship.pk])
 
 
 @pytest.mark.parametrize("persona", ["admin_client", "csm_client", "viewer_client"])
@@ -92,7 +93,7 @@ def test_header_shows_type_company_status_money_and_dates(csm_user, csm_client, 
         managed_by=partner_a,
     )
 
-    html = csm_client.get(page(relationship)).content.decode()
+    html = open_360(csm_client, page(relationship))
 
     for text in (
         '<h1 class="record-header__name">Analytics EMEA</h1>',
@@ -116,7 +117,7 @@ def test_company_is_named_but_not_linked_when_the_partner_may_not_open_it(
     company = CompanyFactory(name="Bravo Managed", managed_by=partner_b)
     relationship = RelationshipFactory(company=company, managed_by=partner_a)
 
-    html = partner_a_client.get(page(relationship)).content.decode()
+    html = open_360(partner_a_client, page(relationship))
 
     assert "Bravo Managed" in html
     assert company.get_absolute_url() not in html
@@ -163,7 +164,7 @@ def test_fields_are_formatted_by_their_kind(csm_client):
         tier="Gold",
     )
 
-    html = re.sub(r">\s+<", "><", csm_client.get(page(relationship)).content.decode())
+    html = re.sub(r">\s+<", "><", open_360(csm_client, page(relationship)))
 
     expected = {
         "Contract value": "$1,234.50",
@@ -194,7 +195,7 @@ def test_stored_values_are_escaped_and_never_become_script_links(csm_client):
         }
     )
 
-    html = csm_client.get(page(relationship)).content.decode()
+    html = open_360(csm_client, page(relationship))
 
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>ok" in html
@@ -202,12 +203,15 @@ def test_stored_values_are_escaped_and_never_become_script_links(csm_client):
     assert "<img src=x" not in html
 
 
-def test_a_type_without_fields_says_so(csm_client):
-    relationship = RelationshipFactory(relationship_type=RelationshipTypeFactory(name="Bare"))
+def test_a_type_without_fields_shows_the_standard_fields(csm_client):
+    relationship = RelationshipFactory(
+        relationship_type=RelationshipTypeFactory(name="Bare"), status="at_risk"
+    )
 
-    html = csm_client.get(page(relationship)).content.decode()
+    html = re.sub(r">\s+<", "><", open_360(csm_client, page(relationship)))
 
-    assert "No fields of its own" in html
+    assert "<dt>Status</dt><dd>At risk</dd>" in html
+    assert "field-list__help" not in html
 
 
 def test_people_are_listed_with_their_role_on_the_relationship(csm_client):
@@ -220,14 +224,14 @@ def test_people_are_listed_with_their_role_on_the_relationship(csm_client):
     )
     RelationshipPersonFactory(relationship=relationship, company_person=member, role="champion")
 
-    html = csm_client.get(page(relationship)).content.decode()
+    html = open_360(csm_client, page(relationship))
 
     for text in ("Omar Champion", "Head of Data", ">Champion<", "Negative"):
         assert text in html, text
 
 
 def test_no_people_has_an_empty_state(csm_client):
-    html = csm_client.get(page(RelationshipFactory())).content.decode()
+    html = open_360(csm_client, page(RelationshipFactory()))
 
     assert "No people on this relationship" in html
 
@@ -252,7 +256,8 @@ def test_relationship_page_queries_do_not_grow(request, persona, django_assert_m
     counts = []
     for people, fields in ((1, 1), (30, 25)):
         relationship = _relationship_with(people, fields)
-        with django_assert_max_num_queries(9) as captured:
+        open_360(client, page(relationship))  # the first visit creates the type's default layout
+        with django_assert_max_num_queries(12) as captured:
             assert client.get(page(relationship)).status_code == 200
         counts.append(len(captured.captured_queries))
 
