@@ -77,6 +77,10 @@ class Company(MPTTModel):
         related_name="companies",
         help_text="The partner that runs customer success for this company.",
     )
+    # The overall score of the latest scorecard change, kept by success.services.
+    health_score = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

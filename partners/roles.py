@@ -1,7 +1,7 @@
 """The internal roles (Django groups) and the model permissions each holds.
 
 The groups are created by a data migration; `roles_sync` is idempotent, so a later
-migration can call it again when new models add permissions.
+migration calls it again when new models add permissions (see 0003_roles_success).
 """
 
 from __future__ import annotations
@@ -21,10 +21,37 @@ _MODELS = {
         "relationshiptypefield",
     ],
     "partners": ["partner", "partneruser"],
+    "success": [
+        "activitytype",
+        "activity",
+        "ctatype",
+        "ctareason",
+        "ctapriority",
+        "ctastatus",
+        "cta",
+        "task",
+        "playbook",
+        "playbooktask",
+        "scorecard",
+        "measuregroup",
+        "measure",
+        "gradeband",
+        "score",
+        "scoresnapshot",
+        "successplantype",
+        "templateobjective",
+        "templatetask",
+        "successplan",
+        "usagemetric",
+        "usagevalue",
+        "surveyresponse",
+    ],
 }
+# What a CSM adds and changes; CS admins may do everything, read-only users nothing.
 _CSM_CHANGES = {
     "companies": ["company", "person", "companyperson"],
     "relationships": ["relationship", "relationshipperson"],
+    "success": ["activity", "cta", "task", "score", "successplan", "surveyresponse"],
 }
 
 
@@ -43,6 +70,8 @@ def role_permissions() -> dict[str, set[tuple[str, str]]]:
         for model in models
         for action in ("add", "change")
     }
+    # Authors delete their own activities; CSMs remove tasks from their CTAs.
+    csm |= {("success", "delete_activity"), ("success", "delete_task")}
     return {CS_ADMIN: every, CSM: csm, READ_ONLY: view}
 
 

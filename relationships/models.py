@@ -143,6 +143,10 @@ class Relationship(models.Model):
         "empty means its company's partner.",
     )
     attributes = models.JSONField(default=dict, blank=True)
+    # The overall score of the latest scorecard change, kept by success.services.
+    health_score = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
