@@ -34,6 +34,9 @@ from faker import Faker
 
 from companies.models import MAX_LEVEL, Company, CompanyPerson, Person
 from companies.services import company_create
+from layouts.models import Layout, LayoutCondition, Section
+from layouts.sections import REGISTRY
+from layouts.services import layout_default_ensure
 from partners.models import Partner
 from partners.roles import CSM, READ_ONLY
 from relationships.models import (
@@ -926,6 +929,202 @@ def seed_relationship_people(book: DemoBook) -> None:
     book.progress("Linking people to relationships", len(links), len(links))
 
 
+# ---------------------------------------------------------------------------------------
+# 360 layouts
+# ---------------------------------------------------------------------------------------
+
+# Ends the description of every layout the demo made: `--reset` deletes those and no other.
+DEMO_LAYOUT_MARK = "(demo layout)"
+EXECUTIVE = "Executive"
+BI_SITE = "https://bi.gainsight-lite.example"
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """A section of a demo layout: options not in its kind's configuration are left out."""
+
+    kind: str
+    title: str
+    collapsed: bool = False
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+C360_SECTIONS = (
+    SectionSpec("summary", "Summary"),
+    SectionSpec(
+        "attributes",
+        "Account details",
+        options=(
+            (
+                "fields",
+                [
+                    "external_id",
+                    "industry",
+                    "segment",
+                    "stage",
+                    "status",
+                    "arr",
+                    "mrr",
+                    "renewal_date",
+                    "original_contract_date",
+                    "csm",
+                ],
+            ),
+        ),
+    ),
+    SectionSpec("relationships", "Relationships"),
+    SectionSpec("people", "People"),
+    SectionSpec("hierarchy", "Hierarchy"),
+    SectionSpec(
+        "related_list",
+        "Child companies",
+        options=(
+            ("source", "children"),
+            ("columns", ["name", "segment", "status", "arr", "renewal_date"]),
+            ("sort", "-arr"),
+            ("limit", 10),
+        ),
+    ),
+    SectionSpec(
+        "embed",
+        "Usage dashboard",
+        collapsed=True,
+        options=(
+            ("url_template", f"{BI_SITE}/accounts/{{external_id}}/usage"),
+            ("height", 420),
+            ("title", "Product usage dashboard (BI)"),
+        ),
+    ),
+)
+EXECUTIVE_SECTIONS = (
+    SectionSpec(
+        "summary", "At a glance", options=(("widgets", ["arr", "renewal", "csm", "relationships"]),)
+    ),
+    SectionSpec("relationships", "Relationships"),
+    SectionSpec("hierarchy", "Group structure"),
+)
+# Usage dashboards exist for the products, not for projects or business units.
+R360_USAGE = {
+    ANALYTICS_CLOUD: f"{BI_SITE}/analytics-cloud/usage?account={{external_id}}"
+    "&edition={attr.edition}",
+    DATA_PLATFORM: f"{BI_SITE}/data-platform/usage?account={{external_id}}&plan={{attr.plan}}",
+}
+
+
+def _r360_sections(relationship_type: RelationshipType) -> tuple[SectionSpec, ...]:
+    own_fields = [f"attr.{f.key}" for f in relationship_type.fields.all()]
+    sections = [
+        SectionSpec(
+            "summary",
+            "Summary",
+            options=(("widgets", ["arr", "mrr", "renewal", "stage", "status", "csm"]),),
+        ),
+        SectionSpec(
+            "attributes",
+            f"{relationship_type.name} details",
+            options=(
+                ("fields", ["status", "stage", "start_date", "renewal_date", "csm", *own_fields]),
+            ),
+        ),
+        SectionSpec("people", "People on this relationship"),
+        SectionSpec(
+            "related_list",
+            "Other relationships of this company",
+            options=(
+                ("source", "other_relationships"),
+                ("columns", ["name", "type", "status", "arr", "renewal_date"]),
+                ("sort", "-arr"),
+                ("limit", 10),
+            ),
+        ),
+    ]
+    usage = R360_USAGE.get(relationship_type.name)
+    if usage is not None:
+        sections.append(
+            SectionSpec(
+                "embed",
+                "Usage dashboard",
+                collapsed=True,
+                options=(("url_template", usage), ("height", 420)),
+            )
+        )
+    return tuple(sections)
+
+
+def _demo_default_layout(
+    book: DemoBook, relationship_type: RelationshipType | None, description: str
+) -> Layout | None:
+    """The page's default layout for the demo to fill, or None when it is someone else's."""
+    target = Layout.Target.RELATIONSHIP if relationship_type else Layout.Target.COMPANY
+    existing = Layout.objects.filter(
+        target=target, relationship_type=relationship_type, is_default=True
+    ).first()
+    if existing is not None and not existing.description.endswith(DEMO_LAYOUT_MARK):
+        book.notes.append(
+            f"The default layout “{existing}” already existed: its sections were left unchanged."
+        )
+        return None
+    layout = layout_default_ensure(relationship_type=relationship_type)
+    layout.description = f"{description} {DEMO_LAYOUT_MARK}"
+    layout.full_clean()
+    layout.save()
+    return layout
+
+
+def _demo_sections(layout: Layout, specs: tuple[SectionSpec, ...]) -> None:
+    """Replace the layout's sections with `specs`, leaving out kinds not registered (yet)."""
+    sections: list[Section] = []
+    for spec in specs:
+        kind = REGISTRY.get(spec.kind)
+        if kind is None or layout.target not in kind.targets:
+            continue
+        config = kind.default_config(layout)
+        config.update({key: value for key, value in spec.options if key in config})
+        section = Section(
+            layout=layout,
+            kind=spec.kind,
+            title=spec.title,
+            order=len(sections) + 1,
+            collapsed=spec.collapsed,
+            config=config,
+        )
+        section.full_clean()  # the kind checks the configuration
+        sections.append(section)
+    layout.sections.all().delete()
+    Section.objects.bulk_create(sections)
+
+
+def seed_layouts(book: DemoBook) -> None:
+    """The 360 layouts: a default C360 with every kind of section, an Executive C360 for
+    Enterprise accounts, and a default R360 per relationship type with the type's fields."""
+    c360 = _demo_default_layout(book, None, "Every section, for any company.")
+    if c360 is not None:
+        _demo_sections(c360, C360_SECTIONS)
+
+    executive = Layout.objects.filter(
+        target=Layout.Target.COMPANY, name=EXECUTIVE, description__endswith=DEMO_LAYOUT_MARK
+    ).first() or Layout(
+        name=EXECUTIVE,
+        target=Layout.Target.COMPANY,
+        priority=10,
+        description=f"The big picture for Enterprise accounts. {DEMO_LAYOUT_MARK}",
+    )
+    executive.full_clean()
+    executive.save()
+    executive.conditions.all().delete()
+    condition = LayoutCondition(layout=executive, subject_field="segment", value="Enterprise")
+    condition.full_clean()
+    condition.save()
+    _demo_sections(executive, EXECUTIVE_SECTIONS)
+
+    for relationship_type in book.types.values():
+        r360 = _demo_default_layout(
+            book, relationship_type, f"The {relationship_type.name} page, with its own fields."
+        )
+        if r360 is not None:
+            _demo_sections(r360, _r360_sections(relationship_type))
+
+
 Step = Callable[[DemoBook], None]
 
 # In order; each step may use what the steps before it kept on the book.
@@ -938,6 +1137,7 @@ STEPS: list[Step] = [
     seed_relationships,
     seed_people,
     seed_relationship_people,
+    seed_layouts,
 ]
 
 
@@ -1005,6 +1205,7 @@ def demo_book_delete() -> None:
         Q(username__in=usernames) & Q(email__endswith=f"@{DEMO_EMAIL_DOMAIN}")
     ).delete()
     Partner.objects.filter(name__in=[PARTNER_A, PARTNER_B]).delete()
+    Layout.objects.filter(description__endswith=DEMO_LAYOUT_MARK).delete()
 
 
 def demo_counts() -> dict[str, int]:

@@ -184,11 +184,13 @@ class Section(models.Model):
         kind = REGISTRY.get(self.kind)
         if kind is None:
             raise ValidationError({"kind": "Choose a section kind."})
-        if self.layout_id is not None and self.layout.target not in kind.targets:
+        # A section added on the admin's add page belongs to a layout not saved yet: check it
+        # against that layout too.
+        layout = self.layout if self.layout_id or Section.layout.is_cached(self) else None
+        if layout is not None and layout.target not in kind.targets:
             raise ValidationError(
                 {"kind": f"A {kind.label} section cannot be used on this kind of page."}
             )
-        layout = self.layout if self.layout_id else None
         # A section added without a configuration starts from its kind's defaults.
         config = self.config if self.config else kind.default_config(layout)
         self.config = kind.clean_config(config, layout=layout)

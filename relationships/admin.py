@@ -18,7 +18,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from relationships.forms import (
     ATTRIBUTE_PREFIX,
@@ -56,19 +57,73 @@ class RelationshipTypeFieldInline(admin.TabularInline):
 
 @admin.register(RelationshipType)
 class RelationshipTypeAdmin(admin.ModelAdmin):
-    list_display = ("name", "active", "order", "field_count")
+    list_display = ("name", "active", "order", "field_count", "layout_count")
     list_editable = ("order",)
     list_filter = ("active",)
     search_fields = ("name",)
-    fields = ("name", "description", "active", "order")
+    fields = ("name", "description", "active", "order", "r360_layouts")
+    readonly_fields = ("r360_layouts",)
     inlines = [RelationshipTypeFieldInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RelationshipType]:
-        return super().get_queryset(request).annotate(field_total=Count("fields"))
+        # Distinct counts: the two joins would otherwise multiply each other.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                field_total=Count("fields", distinct=True),
+                layout_total=Count("layouts", distinct=True),
+            )
+        )
 
     @admin.display(description="fields", ordering="field_total")
     def field_count(self, obj: RelationshipType) -> int:
         return getattr(obj, "field_total", 0)
+
+    @admin.display(description="R360 layouts", ordering="layout_total")
+    def layout_count(self, obj: RelationshipType) -> str:
+        # The layouts app sits above this one: name its admin pages by URL, not by import.
+        url = reverse("admin:layouts_layout_changelist")
+        return format_html(
+            '<a href="{}?relationship_type__id__exact={}">{}</a>',
+            url,
+            obj.pk,
+            getattr(obj, "layout_total", 0),
+        )
+
+    @admin.display(description="R360 layouts")
+    def r360_layouts(self, obj: RelationshipType) -> str:
+        if obj.pk is None:
+            return "Save the type to give it R360 layouts."
+        add_url = reverse("admin:layouts_layout_add")
+        add = format_html(
+            '<a class="addlink" href="{}?target=relationship&amp;relationship_type={}">'
+            "Add an R360 layout</a>",
+            add_url,
+            obj.pk,
+        )
+        layouts = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> ({})</li>',
+            (
+                (
+                    reverse("admin:layouts_layout_change", args=[layout.pk]),
+                    layout.name,
+                    "default" if layout.is_default else f"priority {layout.priority}",
+                )
+                for layout in obj.layouts.order_by("-is_default", "priority", "name")
+            ),
+        )
+        if not layouts:
+            return format_html(
+                "None yet: the type's R360 pages use a default layout made on first use. {}",
+                add,
+            )
+        return format_html(
+            '<ul style="margin: 0 0 0.5em; padding-left: 1.2em">{}</ul>{}',
+            layouts,
+            add,
+        )
 
 
 @admin.register(RelationshipTypeField)

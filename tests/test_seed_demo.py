@@ -16,6 +16,10 @@ from django.utils import timezone
 
 import gainsight_lite.demo as demo
 from companies.models import Company, CompanyPerson, Person
+from layouts.models import Layout, Section
+from layouts.sections import REGISTRY
+from layouts.selection import layout_for, viewer_for
+from layouts.services import layout_default_ensure
 from partners.access import companies_visible_to, relationships_visible_to
 from partners.models import Partner, PartnerUser
 from partners.roles import CSM, READ_ONLY
@@ -23,6 +27,7 @@ from relationships.attributes import clean_attributes
 from relationships.models import Relationship, RelationshipPerson, RelationshipType
 from relationships.models import RelationshipTypeField as Field
 from tests.factories import CompanyFactory, UserFactory
+from tests.pages import open_360
 
 pytestmark = pytest.mark.django_db
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -217,6 +222,75 @@ class TestTheDemoBook:
         assert companies_visible_to(partner_b_user).count() > 0
         assert relationships_visible_to(partner_b_user).count() == 0
 
+    def test_the_default_c360_layout_has_every_kind_of_section_made_for_companies(self, book):
+        c360 = Layout.objects.get(target=Layout.Target.COMPANY, is_default=True)
+        sections = list(c360.sections.all())
+        company_kinds = {key for key, kind in REGISTRY.items() if "company" in kind.targets}
+        assert {s.kind for s in sections} == company_kinds
+        assert [s.order for s in sections] == list(range(1, len(sections) + 1))
+        if "related_list" in REGISTRY:
+            children = c360.sections.get(kind="related_list")
+            assert (children.title, children.config["source"]) == ("Child companies", "children")
+        if "embed" in REGISTRY:
+            embed = c360.sections.get(kind="embed")
+            assert embed.collapsed
+            assert embed.config["url_template"].startswith("https://")
+            assert "{external_id}" in embed.config["url_template"]
+
+    def test_the_executive_layout_shows_enterprise_accounts_fewer_sections(self, book):
+        executive = Layout.objects.get(name="Executive")
+        c360 = Layout.objects.get(target=Layout.Target.COMPANY, is_default=True)
+        assert executive.target == Layout.Target.COMPANY and executive.priority < c360.priority
+        assert [(c.subject_field, c.operator, c.value) for c in executive.conditions.all()] == [
+            ("segment", "is", "Enterprise")
+        ]
+        kinds = [s.kind for s in executive.sections.all()]
+        assert kinds == [k for k in ("summary", "relationships", "hierarchy") if k in REGISTRY]
+        assert len(kinds) < c360.sections.count()
+        summary = executive.sections.get(kind="summary")
+        assert len(summary.config["widgets"]) < len(
+            REGISTRY["summary"].default_config(None)["widgets"]
+        )
+        csm = viewer_for(User.objects.get(username="csm"))
+        for company in Company.objects.all():
+            expected = executive if company.segment == Company.Segment.ENTERPRISE else c360
+            assert layout_for(subject=company, viewer=csm) == expected, company.name
+
+    def test_each_relationship_type_has_an_r360_layout_with_its_own_fields(self, book):
+        for kind in RelationshipType.objects.prefetch_related("fields"):
+            layout = Layout.objects.get(relationship_type=kind, is_default=True)
+            sections = {s.kind: s for s in layout.sections.all()}
+            assert {"summary", "attributes", "people"} <= set(sections), kind.name
+            shown = sections["attributes"].config["fields"]
+            assert {f"attr.{f.key}" for f in kind.fields.all()} <= set(shown), kind.name
+            if "related_list" in REGISTRY:
+                other = sections["related_list"]
+                assert other.title == "Other relationships of this company"
+                assert other.config["source"] == "other_relationships"
+
+    def test_every_demo_section_passes_its_kinds_checks(self, book):
+        sections = Section.objects.select_related("layout__relationship_type")
+        assert sections.count() >= 20
+        for section in sections:
+            stored = section.config
+            section.full_clean()
+            assert section.config == stored, section
+
+    def test_the_demo_pages_open_with_every_section(self, book):
+        client = Client()
+        client.force_login(User.objects.get(username="csm"))
+        enterprise = Company.objects.filter(segment=Company.Segment.ENTERPRISE).first()
+        other = Company.objects.exclude(segment=Company.Segment.ENTERPRISE).first()
+        subjects = [f"/companies/{enterprise.pk}/", f"/companies/{other.pk}/"] + [
+            f"/relationships/{Relationship.objects.filter(relationship_type=kind).earliest('pk').pk}/"
+            for kind in RelationshipType.objects.all()
+        ]
+        for url in subjects:
+            html = open_360(client, url)
+            assert "could not be loaded" not in html, url
+        executive = client.get(f"/companies/{enterprise.pk}/").context["layout"]
+        assert executive.name == "Executive"
+
     def test_a_second_run_adds_nothing_and_prints_the_logins_again(self, book):
         before = model_counts()
         output = seed()
@@ -240,6 +314,21 @@ def test_reset_rebuilds_the_book_and_leaves_other_records_alone(seeded):
     assert set(Company.objects.values_list("pk", flat=True)) & old_pks == {own_company.pk}
     assert User.objects.filter(pk=own_user.pk).exists()
     assert Client().login(username="csm", password="csm")
+    assert Layout.objects.filter(name="Executive").count() == 1
+    assert Layout.objects.filter(target=Layout.Target.COMPANY, is_default=True).count() == 1
+
+
+def test_a_default_layout_someone_else_made_is_left_alone():
+    own = layout_default_ensure()
+    own.sections.update(title="Our own")
+
+    output = seed(*SMALL)
+
+    assert "The default layout “Default (C360)” already existed" in output
+    assert set(own.sections.values_list("title", flat=True)) == {"Our own"}
+    assert Layout.objects.filter(name="Executive").exists()
+    demo.demo_book_delete()
+    assert list(Layout.objects.all()) == [own]
 
 
 def test_the_same_seed_gives_the_same_company_names():
