@@ -17,6 +17,8 @@ urlpatterns = [
     path("companies/", include("companies.urls")),
     # The C360 and R360 pages and their sections.
     path("", include("layouts.urls")),
+    # Timeline, Cockpit, Success Plans.
+    path("", include("success.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

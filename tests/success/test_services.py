@@ -23,7 +23,7 @@ from success.models import (
     TemplateObjective,
     TemplateTask,
 )
-from success.selectors import grade_bands, grade_for
+from success.selectors.scores import grade_bands, grade_for
 from success.services import (
     activity_delete,
     activity_log,

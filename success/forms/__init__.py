@@ -1,0 +1,1 @@
+"""Forms of the CSM's work, one module per feature."""
