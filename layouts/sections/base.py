@@ -26,8 +26,13 @@ if TYPE_CHECKING:
 
 COMPANY = "company"
 RELATIONSHIP = "relationship"
-# The event a write sends so that every section showing the subject's facts refreshes.
-SUBJECT_CHANGED = "subjectChanged"
+# Events a write sends (HX-Trigger) so the sections showing what it changed refresh in place.
+SUBJECT_CHANGED = "subjectChanged"  # the company's or relationship's own fields
+ACTIVITY_LOGGED = "activityLogged"  # a timeline activity logged, edited or deleted
+CTA_CHANGED = "ctaChanged"  # a CTA or task created, changed or closed
+SCORE_CHANGED = "scoreChanged"  # a scorecard measure's score set
+PLAN_CHANGED = "planChanged"  # a success plan or its objectives changed
+EVERY_CHANGE = (SUBJECT_CHANGED, ACTIVITY_LOGGED, CTA_CHANGED, SCORE_CHANGED, PLAN_CHANGED)
 
 REGISTRY: dict[str, SectionKind] = {}
 

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from companies.models import Company
-from layouts.sections.base import SectionContext, SectionKind, register
+from layouts.sections.base import EVERY_CHANGE, SectionContext, SectionKind, register
 from partners.access import relationships_visible_to
 
 WIDGETS = [
@@ -40,6 +40,7 @@ class Summary(SectionKind):
     template = "layouts/sections/summary.html"
     skeleton_height = 110
     partner_visible = True
+    refresh_on = EVERY_CHANGE
 
     def config_form_class(self, layout: Any) -> type[forms.Form]:
         return SummaryConfig
