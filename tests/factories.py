@@ -21,6 +21,22 @@ from relationships.models import (
     RelationshipType,
     RelationshipTypeField,
 )
+from success.models import (
+    CTA,
+    Activity,
+    ActivityType,
+    CTAPriority,
+    CTAStatus,
+    CTAType,
+    Measure,
+    Scorecard,
+    SuccessPlan,
+    SuccessPlanType,
+    SurveyResponse,
+    Task,
+    UsageMetric,
+    UsageValue,
+)
 
 
 class UserFactory(DjangoModelFactory[User]):
@@ -166,3 +182,110 @@ class SectionFactory(DjangoModelFactory[Section]):
     config = factory.LazyAttribute(
         lambda s: REGISTRY[s.kind].default_config(s.layout) if s.kind in REGISTRY else {}
     )
+
+
+# ---------- the CSM's work (success app) ----------
+
+
+class ActivityFactory(DjangoModelFactory[Activity]):
+    class Meta:
+        model = Activity
+
+    company = factory.SubFactory(CompanyFactory)
+    activity_type = factory.LazyFunction(lambda: ActivityType.objects.get(name="Call"))
+    subject = factory.Faker("sentence", nb_words=5)
+    notes = factory.Faker("paragraph")
+    author = factory.SubFactory(UserFactory)
+    duration_minutes = 30
+
+
+class CTAFactory(DjangoModelFactory[CTA]):
+    class Meta:
+        model = CTA
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"Follow up {n}")
+    cta_type = factory.LazyFunction(lambda: CTAType.objects.get(name="Risk"))
+    priority = factory.LazyFunction(lambda: CTAPriority.objects.get(name="Medium"))
+    status = factory.LazyFunction(lambda: CTAStatus.objects.get(name="New"))
+    is_closed = factory.LazyAttribute(lambda c: c.status.is_closed)
+    owner = factory.SubFactory(UserFactory)
+    due_date = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=7))
+
+
+class TaskFactory(DjangoModelFactory[Task]):
+    class Meta:
+        model = Task
+
+    cta = factory.SubFactory(CTAFactory)
+    title = factory.Faker("sentence", nb_words=4)
+    owner = factory.SelfAttribute("cta.owner")
+    due_date = factory.SelfAttribute("cta.due_date")
+
+
+class ScorecardFactory(DjangoModelFactory[Scorecard]):
+    class Meta:
+        model = Scorecard
+
+    name = factory.Sequence(lambda n: f"Scorecard {n}")
+
+
+class MeasureFactory(DjangoModelFactory[Measure]):
+    class Meta:
+        model = Measure
+
+    scorecard = factory.SubFactory(ScorecardFactory)
+    name = factory.Sequence(lambda n: f"Measure {n}")
+    weight = 1
+    order = factory.Sequence(lambda n: n)
+
+
+class SuccessPlanTypeFactory(DjangoModelFactory[SuccessPlanType]):
+    class Meta:
+        model = SuccessPlanType
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Plan type {n}")
+
+
+class SuccessPlanFactory(DjangoModelFactory[SuccessPlan]):
+    class Meta:
+        model = SuccessPlan
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"Success plan {n}")
+    plan_type = factory.SubFactory(SuccessPlanTypeFactory)
+    status = SuccessPlan.Status.ACTIVE
+    owner = factory.SubFactory(UserFactory)
+    due_date = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=60))
+
+
+class UsageMetricFactory(DjangoModelFactory[UsageMetric]):
+    class Meta:
+        model = UsageMetric
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Metric {n}")
+    unit = "users"
+
+
+class UsageValueFactory(DjangoModelFactory[UsageValue]):
+    class Meta:
+        model = UsageValue
+
+    company = factory.SubFactory(CompanyFactory)
+    metric = factory.SubFactory(UsageMetricFactory)
+    week = factory.Sequence(
+        lambda n: dt.date(2026, 1, 5) + dt.timedelta(weeks=n)  # Mondays
+    )
+    value = factory.LazyFunction(lambda: Decimal(factory.random.randgen.randint(10, 500)))
+
+
+class SurveyResponseFactory(DjangoModelFactory[SurveyResponse]):
+    class Meta:
+        model = SurveyResponse
+
+    company = factory.SubFactory(CompanyFactory)
+    person = factory.SubFactory(PersonFactory)
+    score = factory.LazyFunction(lambda: factory.random.randgen.randint(0, 10))
+    comment = factory.Faker("sentence")
