@@ -12,10 +12,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, OrderBy, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, OrderBy, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
-from companies.models import Company, CompanyPerson
+from companies.models import Company, CompanyPerson, Person
 from partners.access import (
     AnyUser,
     companies_visible_to,
@@ -25,7 +25,11 @@ from partners.access import (
 
 PAGE_SIZE = 50
 RENEWAL_WINDOW_DAYS = 90
-CHILDREN_SHOWN = 25
+# The hierarchy section lists at most this many companies below the one on the page.
+DESCENDANTS_SHOWN = 50
+# The "move under…" search answers with at most this many companies.
+MOVE_TARGETS_SHOWN = 10
+SEARCH_MAX = 100
 
 DEFAULT_SORT = "hierarchy"
 # The only orderings the list accepts; anything else falls back to the default.
@@ -228,40 +232,138 @@ def home_dashboard(*, user: AnyUser) -> HomeDashboard:
 # Selectors of the 360 sections: each returns the context of its section's template.
 
 
-def company_people_section(*, company: Company) -> dict[str, Any]:
-    """The people at the company, sponsors first (one query)."""
-    people = list(
-        CompanyPerson.objects.filter(company=company)
-        .select_related("person", "manager__person")
-        .order_by("-is_sponsor", "person__last_name", "person__first_name", "pk")
+def company_people_section(*, company: Company, sponsors_only: bool = False) -> dict[str, Any]:
+    """The people at the company, sponsors first, with their managers (one query)."""
+    people = CompanyPerson.objects.filter(company=company)
+    if sponsors_only:
+        people = people.filter(is_sponsor=True)
+    rows = list(
+        people.select_related("person", "manager__person").order_by(
+            "-is_sponsor", "person__last_name", "person__first_name", "pk"
+        )
     )
-    return {"people": people, "count": len(people)}
+    return {"people": rows, "count": len(rows)}
 
 
-def company_hierarchy_section(*, user: AnyUser, company: Company) -> dict[str, Any]:
-    """Ancestors, children and the subtree's totals, all limited to what `user` may see."""
+def company_people_choices(*, company: Company) -> QuerySet[CompanyPerson]:
+    """The company's people in name order, for a manager or relationship-member select."""
+    return (
+        CompanyPerson.objects.filter(company=company)
+        .select_related("person")
+        .order_by("person__last_name", "person__first_name", "pk")
+    )
+
+
+def company_person_of(*, company: Company, pk: Any) -> CompanyPerson | None:
+    """The company's person `pk` with their person and manager, or None when not at it."""
+    try:
+        return (
+            CompanyPerson.objects.select_related("person", "manager__person", "company")
+            .filter(company=company)
+            .get(pk=pk)
+        )
+    except (CompanyPerson.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def person_by_email(*, email: str) -> Person | None:
+    """The person with this email address, ignoring case, or None."""
+    email = email.strip()
+    if not email:
+        return None
+    return Person.objects.filter(email__iexact=email).first()
+
+
+@dataclass
+class TreeNode:
+    """One company below the one on the page, in tree order."""
+
+    company: Company
+    # Levels below the page's company: 1 for a child, 2 for a grandchild...
+    depth: int
+    # True when the node's parent is a company the viewer may not see.
+    gap_before: bool = False
+
+
+def company_hierarchy_section(
+    *, user: AnyUser, company: Company, max_nodes: int = DESCENDANTS_SHOWN
+) -> dict[str, Any]:
+    """Ancestors, descendants in tree order (at most `max_nodes`) and the subtree's totals.
+
+    Everything is limited to what `user` may see; three queries whatever the family's size.
+    """
     ancestors = company_ancestors(user=user, company=company)
     visible = companies_visible_to(user)
-    children = list(
-        visible.filter(parent=company)
-        .order_by("name", "pk")
-        .only("id", "name", "status", "arr")[:CHILDREN_SHOWN]
-    )
     subtree = visible.filter(tree_id=company.tree_id, lft__gt=company.lft, rght__lt=company.rght)
+    # Tree order is `lft` order: every company comes right after its parent's earlier
+    # children's subtrees, so a capped list is always a connected top of the tree.
+    descendants = list(
+        subtree.order_by("lft").only("id", "name", "status", "arr", "level", "parent_id")[
+            :max_nodes
+        ]
+    )
     totals = subtree.aggregate(
         descendants=Count("pk"),
         children=Count("pk", filter=Q(level=company.level + 1)),
         arr=Sum("arr"),
         mrr=Sum("mrr"),
     )
+    shown = {company.pk}
+    nodes = []
+    for node in descendants:
+        nodes.append(
+            TreeNode(
+                company=node,
+                depth=node.level - company.level,
+                gap_before=node.parent_id not in shown,
+            )
+        )
+        shown.add(node.pk)
     return {
         "ancestors": ancestors,
         "gap_before_company": company_hierarchy_gap(company=company, ancestors=ancestors),
-        "children": children,
+        "nodes": nodes,
+        "more_nodes": max(totals["descendants"] - len(nodes), 0),
         "children_count": totals["children"],
-        "more_children": max(totals["children"] - len(children), 0),
         "descendant_count": totals["descendants"],
         "subtree_arr": (totals["arr"] or Decimal(0)) + company.arr,
         "subtree_mrr": (totals["mrr"] or Decimal(0)) + company.mrr,
         "company": company,
     }
+
+
+@dataclass
+class MoveTarget:
+    """A company a company may be moved under, with its parent when the viewer may see it."""
+
+    company: Company
+    parent: Company | None = None
+
+
+def company_move_targets(*, user: AnyUser, company: Company, q: str) -> list[MoveTarget]:
+    """Up to ten companies `user` may see whose name or external ID contains `q` (two queries).
+
+    The company itself and its own descendants are left out: it can never move under them.
+    """
+    q = q.strip()[:SEARCH_MAX]
+    if not q:
+        return []
+    # Best matches first: the exact external ID, then names that start with the text.
+    rank = Case(
+        When(external_id__iexact=q, then=Value(0)),
+        When(name__istartswith=q, then=Value(1)),
+        default=Value(2),
+    )
+    matches = list(
+        companies_visible_to(user)
+        .filter(Q(name__icontains=q) | Q(external_id__icontains=q))
+        .exclude(tree_id=company.tree_id, lft__gte=company.lft, rght__lte=company.rght)
+        .select_related("parent")
+        .order_by(rank, "name", "pk")[:MOVE_TARGETS_SHOWN]
+    )
+    parent_ids = {c.parent_id for c in matches if c.parent_id is not None}
+    # A partner user's company can hang under a parent they may not see: never name it.
+    shown = visible_company_ids(user=user, company_ids=parent_ids)
+    return [
+        MoveTarget(company=c, parent=c.parent if c.parent_id in shown else None) for c in matches
+    ]

@@ -68,3 +68,50 @@ def company_person_add(*, company: Company, person: Person, **fields: Any) -> Co
     company_person.full_clean()
     company_person.save()
     return company_person
+
+
+@transaction.atomic
+def company_person_add_by_email(
+    *,
+    company: Company,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    by: AbstractBaseUser | None = None,
+    **fields: Any,
+) -> CompanyPerson:
+    """Put the person with this email at a company, creating them when they are new.
+
+    An existing person (found ignoring case) is reused as they are: their name and phone
+    are not overwritten from the form. Nothing is saved when any rule fails.
+    """
+    person, _ = person_get_or_create(
+        email=email, first_name=first_name, last_name=last_name, phone=phone
+    )
+    return company_person_add(company=company, person=person, **fields)
+
+
+@transaction.atomic
+def company_person_update(
+    *,
+    company_person: CompanyPerson,
+    by: AbstractBaseUser | None = None,
+    person_fields: dict[str, Any] | None = None,
+    **fields: Any,
+) -> CompanyPerson:
+    """Change a person at a company (title, role, sponsor, sentiment, manager) and their name.
+
+    `person_fields` (first and last name, phone) change the person everywhere they work;
+    the email is their identity and is not changed here. Nothing is saved when any rule fails.
+    """
+    person = company_person.person
+    for name, value in (person_fields or {}).items():
+        setattr(person, name, value)
+    for name, value in fields.items():
+        setattr(company_person, name, value)
+    person.full_clean()
+    company_person.full_clean()
+    person.save()
+    company_person.save()
+    return company_person

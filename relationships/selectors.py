@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
-from companies.models import Company
+from companies.models import Company, CompanyPerson
 from partners.access import AnyUser, companies_visible_to, relationships_visible_to
 from relationships.models import (
     Relationship,
@@ -82,10 +82,32 @@ def relationship_fields_section(*, relationship: Relationship) -> dict[str, Any]
 
 
 def relationship_people_section(*, relationship: Relationship) -> dict[str, Any]:
-    """The people on the relationship with their roles (one query)."""
+    """The people on the relationship with their roles and company facts (one query)."""
     people = list(
         RelationshipPerson.objects.filter(relationship=relationship)
         .select_related("company_person__person")
         .order_by("company_person__person__last_name", "company_person__person__first_name", "pk")
     )
     return {"people": people, "count": len(people)}
+
+
+def relationship_people_addable(*, relationship: Relationship) -> QuerySet[CompanyPerson]:
+    """The people of the relationship's company who are not on it yet, in name order."""
+    return (
+        CompanyPerson.objects.filter(company_id=relationship.company_id)
+        .exclude(relationships__relationship=relationship)
+        .select_related("person")
+        .order_by("person__last_name", "person__first_name", "pk")
+    )
+
+
+def relationship_person_of(*, relationship: Relationship, pk: Any) -> RelationshipPerson | None:
+    """The relationship's member `pk` with their person, or None when not on it."""
+    try:
+        return (
+            RelationshipPerson.objects.select_related("company_person__person")
+            .filter(relationship=relationship)
+            .get(pk=pk)
+        )
+    except (RelationshipPerson.DoesNotExist, ValueError, TypeError):
+        return None

@@ -41,3 +41,11 @@ def relationship_person_add(
     link.full_clean()
     link.save()
     return link
+
+
+@transaction.atomic
+def relationship_person_remove(
+    *, relationship_person: RelationshipPerson, by: AbstractBaseUser | None = None
+) -> None:
+    """Take a person off a relationship; they stay at the company."""
+    relationship_person.delete()

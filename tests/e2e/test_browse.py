@@ -201,9 +201,12 @@ def test_csm_finds_a_company_and_opens_one_of_its_relationships(page, screenshot
     expect(page.get_by_role("heading", name="Northwind Traders", level=1)).to_be_visible()
     expect(page.locator(".record-header").get_by_text("$1,850,000")).to_be_visible()
     relationships = page.locator(".section--relationships")
-    # Sections below the fold load when scrolled into view.
+    # Sections below the fold load when scrolled into view: wait for each before the next,
+    # since one arriving can push the others back out of view.
     for kind in ("relationships", "people", "hierarchy"):
-        page.locator(f".section--{kind}").scroll_into_view_if_needed()
+        section = page.locator(f".section--{kind}")
+        section.scroll_into_view_if_needed()
+        expect(section.locator(".section__slot")).to_have_count(0)
     expect(relationships.get_by_role("heading", name="Analytics Cloud")).to_be_visible()
     expect(relationships.get_by_role("link", name="Analytics EMEA")).to_be_visible()
     expect(page.locator(".section--people")).to_contain_text("Maria Anders")
