@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -280,3 +281,82 @@ class RelationshipTypeFieldForm(forms.ModelForm):
             "order",
             "shown_in_lists",
         ]
+
+
+class CsmChoiceField(forms.ModelChoiceField):
+    """A CSM select listing active internal users by name (see selectors.csm_candidates)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        from relationships.selectors import csm_candidates
+
+        kwargs.setdefault("label", "CSM")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("empty_label", "Unassigned")
+        # As a model form's field class it is handed the model field's queryset: replace it.
+        kwargs["queryset"] = csm_candidates()
+        super().__init__(**kwargs)
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.get_username())
+
+
+class MoneyField(forms.DecimalField):
+    """An amount in dollars, never negative; "$120,000" is read as 120000 as a CSM types it."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", 0)
+        messages = {
+            "invalid": "Enter an amount, such as 120000 or $120,000.50.",
+            "min_value": "Enter an amount of zero or more.",
+            "max_decimal_places": "Enter at most two decimal places (cents).",
+            "max_digits": "Enter an amount below one trillion.",
+            "max_whole_digits": "Enter an amount below one trillion.",
+        }
+        kwargs["error_messages"] = {**messages, **kwargs.get("error_messages", {})}
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().removeprefix("$").replace(",", "").strip()
+        return super().to_python(value)
+
+    def prepare_value(self, value: Any) -> Any:
+        # A stored amount is shown as a CSM reads it (120,000), which to_python reads back.
+        if isinstance(value, Decimal | int) and not isinstance(value, bool):
+            return f"{value:,.2f}".removesuffix(".00")
+        return super().prepare_value(value)
+
+
+class IsoDateField(forms.DateField):
+    """A date picked in the browser's date input, which always sends YYYY-MM-DD."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    input_formats = ["%Y-%m-%d"]
+    default_error_messages = {"invalid": DATE_INVALID}
+
+
+class RelationshipAddForm(RelationshipForm):
+    """Adding a relationship from its company's page: company and type are already chosen."""
+
+    class Meta(RelationshipForm.Meta):
+        fields = [
+            "name",
+            "status",
+            "stage",
+            "csm",
+            "arr",
+            "mrr",
+            "start_date",
+            "renewal_date",
+        ]
+        field_classes = {
+            "csm": CsmChoiceField,
+            "arr": MoneyField,
+            "mrr": MoneyField,
+            "start_date": IsoDateField,
+            "renewal_date": IsoDateField,
+        }

@@ -5,10 +5,12 @@ Each function answers in a fixed number of queries whatever the size of the book
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
 
 from companies.models import Company, CompanyPerson
@@ -38,8 +40,21 @@ class RelationshipGroup:
         return sum((card.relationship.arr for card in self.cards), Decimal(0))
 
 
-def relationship_cards_section(*, user: AnyUser, company: Company) -> dict[str, Any]:
-    """The company's relationships `user` may see, grouped by type, as cards (two queries)."""
+def relationship_cards_section(
+    *,
+    user: AnyUser,
+    company: Company,
+    type_ids: Collection[int] | None = None,
+    show_churned: bool = True,
+    type_filter: Any = None,
+    status_filter: Any = None,
+) -> dict[str, Any]:
+    """The company's relationships `user` may see, grouped by type, as cards (two queries).
+
+    `type_ids` (empty: every type) and `show_churned` are the section's configuration;
+    `type_filter` and `status_filter` are what the CSM picked in the section's filters, as
+    typed in the URL: a value that is not one of the offered options is ignored.
+    """
     relationships = (
         relationships_visible_to(user)
         .filter(company=company)
@@ -55,8 +70,32 @@ def relationship_cards_section(*, user: AnyUser, company: Company) -> dict[str, 
         )
         .order_by("relationship_type__order", "relationship_type__name", "name", "pk")
     )
+    if type_ids:
+        relationships = relationships.filter(relationship_type_id__in=list(type_ids))
+    if not show_churned:
+        relationships = relationships.exclude(status=Relationship.Status.CHURNED)
+    every = list(relationships)
+
+    # The filters offer the types the company has, and the statuses the section may show;
+    # they are applied here rather than in SQL so the options stay the unfiltered ones.
+    type_options: list[RelationshipType] = []
+    for relationship in every:
+        if not type_options or type_options[-1].pk != relationship.relationship_type_id:
+            type_options.append(relationship.relationship_type)
+    status_options = [
+        (value, label)
+        for value, label in Relationship.Status.choices
+        if show_churned or value != Relationship.Status.CHURNED
+    ]
+    chosen_type = next((t for t in type_options if str(t.pk) == str(type_filter)), None)
+    chosen_status = next((v for v, _ in status_options if v == status_filter), None)
+
     groups: list[RelationshipGroup] = []
-    for relationship in relationships:
+    for relationship in every:
+        if chosen_type is not None and relationship.relationship_type_id != chosen_type.pk:
+            continue
+        if chosen_status is not None and relationship.status != chosen_status:
+            continue
         kind = relationship.relationship_type
         if not groups or groups[-1].relationship_type.pk != kind.pk:
             groups.append(RelationshipGroup(relationship_type=kind))
@@ -67,7 +106,16 @@ def relationship_cards_section(*, user: AnyUser, company: Company) -> dict[str, 
                 fields=[(f, relationship.attributes.get(f.key)) for f in list_fields],
             )
         )
-    return {"groups": groups, "count": sum(len(g.cards) for g in groups)}
+    return {
+        "groups": groups,
+        "count": sum(len(g.cards) for g in groups),
+        "total": len(every),
+        "type_options": type_options,
+        "status_options": status_options,
+        "type_filter": chosen_type,
+        "status_filter": chosen_status,
+        "status_filter_label": dict(status_options).get(chosen_status or "", ""),
+    }
 
 
 def relationship_company_visible(*, user: AnyUser, relationship: Relationship) -> bool:
@@ -111,3 +159,23 @@ def relationship_person_of(*, relationship: Relationship, pk: Any) -> Relationsh
         )
     except (RelationshipPerson.DoesNotExist, ValueError, TypeError):
         return None
+
+
+def csm_candidates() -> QuerySet[User]:
+    """The people who can be a company's or relationship's CSM: active internal users, by name.
+
+    Partner users are left out: a partner runs a record through `managed_by`, not as its CSM.
+    """
+    return User.objects.filter(is_active=True, partner_membership__isnull=True).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+def relationship_types_addable(
+    *, type_ids: Collection[int] | None = None
+) -> QuerySet[RelationshipType]:
+    """The active relationship types a new relationship may have (limited to `type_ids`)."""
+    types = RelationshipType.objects.filter(active=True).order_by("order", "name")
+    if type_ids:
+        types = types.filter(pk__in=list(type_ids))
+    return types

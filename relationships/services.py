@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from companies.models import CompanyPerson
+from relationships.attributes import clean_attributes, is_empty
 from relationships.models import Relationship, RelationshipPerson
 
 
@@ -49,3 +51,32 @@ def relationship_person_remove(
 ) -> None:
     """Take a person off a relationship; they stay at the company."""
     relationship_person.delete()
+
+
+@transaction.atomic
+def relationship_attribute_set(
+    *, relationship: Relationship, key: str, value: Any, by: AbstractBaseUser | None = None
+) -> Relationship:
+    """Set one of the type's own fields (an empty value clears it); nothing saved on error.
+
+    The value is checked by the one validator, `clean_attributes`, with the other stored
+    values; values under keys the type no longer has are dropped, as the edit form does.
+    A ValidationError is keyed by field key (another field's key when that one is wrong).
+    """
+    fields = list(relationship.relationship_type.fields.all())
+    keys = {field.key for field in fields}
+    if key not in keys:
+        raise ValidationError({key: "This is not a field of the relationship's type."})
+    stored = relationship.attributes if isinstance(relationship.attributes, dict) else {}
+    attributes = {name: stored_value for name, stored_value in stored.items() if name in keys}
+    if is_empty(value):
+        attributes.pop(key, None)
+    else:
+        attributes[key] = value
+    cleaned, errors = clean_attributes(fields, attributes)
+    if errors:
+        raise ValidationError(errors)
+    relationship.attributes = cleaned
+    relationship.full_clean()
+    relationship.save()
+    return relationship
