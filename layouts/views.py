@@ -55,7 +55,8 @@ def _placeholders(
         if section.collapsed:
             trigger = "toggle once from:closest details"
         else:
-            trigger = "load" if index < ABOVE_THE_FOLD else "revealed"
+            # intersect (an IntersectionObserver) fires reliably however fast the user scrolls.
+            trigger = "load" if index < ABOVE_THE_FOLD else "intersect once"
         rows.append(
             {
                 "section": section,

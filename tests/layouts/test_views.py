@@ -145,7 +145,7 @@ def test_the_first_two_sections_load_at_once_the_rest_when_revealed_or_opened(
     expected = {
         section_url(company, section_of(c360, "summary")): "load",
         section_url(company, section_of(c360, "attributes")): "load",
-        section_url(company, section_of(c360, "people")): "revealed",
+        section_url(company, section_of(c360, "people")): "intersect once",
         section_url(company, section_of(c360, "hierarchy")): "toggle once from:closest details",
     }
     assert triggers(html) == expected
