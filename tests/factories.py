@@ -26,14 +26,22 @@ from success.models import (
     Activity,
     ActivityType,
     CTAPriority,
+    CTAReason,
     CTAStatus,
     CTAType,
     Measure,
+    MeasureGroup,
+    Playbook,
+    PlaybookTask,
+    Score,
     Scorecard,
+    ScoreSnapshot,
     SuccessPlan,
     SuccessPlanType,
     SurveyResponse,
     Task,
+    TemplateObjective,
+    TemplateTask,
     UsageMetric,
     UsageValue,
 )
@@ -289,3 +297,88 @@ class SurveyResponseFactory(DjangoModelFactory[SurveyResponse]):
     person = factory.SubFactory(PersonFactory)
     score = factory.LazyFunction(lambda: factory.random.randgen.randint(0, 10))
     comment = factory.Faker("sentence")
+
+
+class ActivityTypeFactory(DjangoModelFactory[ActivityType]):
+    class Meta:
+        model = ActivityType
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Activity type {n}")
+    order = factory.Sequence(lambda n: 100 + n)
+
+
+class CTAReasonFactory(DjangoModelFactory[CTAReason]):
+    class Meta:
+        model = CTAReason
+
+    cta_type = factory.LazyFunction(lambda: CTAType.objects.get(name="Risk"))
+    name = factory.Sequence(lambda n: f"Reason {n}")
+    order = factory.Sequence(lambda n: n)
+
+
+class PlaybookFactory(DjangoModelFactory[Playbook]):
+    class Meta:
+        model = Playbook
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Playbook {n}")
+    description = factory.Faker("sentence")
+
+
+class PlaybookTaskFactory(DjangoModelFactory[PlaybookTask]):
+    class Meta:
+        model = PlaybookTask
+
+    playbook = factory.SubFactory(PlaybookFactory)
+    title = factory.Faker("sentence", nb_words=4)
+    day_offset = factory.Sequence(lambda n: n % 30)
+    order = factory.Sequence(lambda n: n)
+
+
+class MeasureGroupFactory(DjangoModelFactory[MeasureGroup]):
+    class Meta:
+        model = MeasureGroup
+
+    scorecard = factory.SubFactory(ScorecardFactory)
+    name = factory.Sequence(lambda n: f"Group {n}")
+    order = factory.Sequence(lambda n: n)
+
+
+class ScoreFactory(DjangoModelFactory[Score]):
+    class Meta:
+        model = Score
+
+    company = factory.SubFactory(CompanyFactory)
+    measure = factory.SubFactory(MeasureFactory)
+    value = factory.LazyFunction(lambda: factory.random.randgen.randint(0, 100))
+    comment = factory.Faker("sentence")
+
+
+class ScoreSnapshotFactory(DjangoModelFactory[ScoreSnapshot]):
+    class Meta:
+        model = ScoreSnapshot
+
+    company = factory.SubFactory(CompanyFactory)
+    day = factory.Sequence(lambda n: dt.date(2026, 1, 1) + dt.timedelta(days=n))
+    overall = factory.LazyFunction(lambda: Decimal(factory.random.randgen.randint(0, 100)))
+
+
+class TemplateObjectiveFactory(DjangoModelFactory[TemplateObjective]):
+    class Meta:
+        model = TemplateObjective
+
+    plan_type = factory.SubFactory(SuccessPlanTypeFactory)
+    name = factory.Sequence(lambda n: f"Objective {n}")
+    day_offset = 30
+    order = factory.Sequence(lambda n: n)
+
+
+class TemplateTaskFactory(DjangoModelFactory[TemplateTask]):
+    class Meta:
+        model = TemplateTask
+
+    objective = factory.SubFactory(TemplateObjectiveFactory)
+    title = factory.Faker("sentence", nb_words=4)
+    day_offset = 7
+    order = factory.Sequence(lambda n: n)

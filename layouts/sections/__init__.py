@@ -5,6 +5,7 @@ from layouts.sections import (  # noqa: F401  (importing a kind registers it)
     hierarchy,
     people,
     relationships,
+    success_plans,
     summary,
 )
 from layouts.sections.base import (
