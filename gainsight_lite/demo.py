@@ -974,6 +974,7 @@ C360_SECTIONS = (
     ),
     SectionSpec("relationships", "Relationships"),
     SectionSpec("people", "People"),
+    SectionSpec("timeline", "Timeline"),
     SectionSpec("hierarchy", "Hierarchy"),
     SectionSpec(
         "related_list",
@@ -1027,6 +1028,7 @@ def _r360_sections(relationship_type: RelationshipType) -> tuple[SectionSpec, ..
             ),
         ),
         SectionSpec("people", "People on this relationship"),
+        SectionSpec("timeline", "Timeline"),
         SectionSpec(
             "related_list",
             "Other relationships of this company",

@@ -1,0 +1,251 @@
+"""Reads of the timeline: which activities a viewer sees, filtered, a page at a time.
+
+Pages are cut by keyset (occurred at, id), newest first: the next page starts strictly after
+the last row shown, so rows logged meanwhile never shift a page and no row is shown twice or
+skipped, even when many share a timestamp. Every read here is a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from companies.models import Company, CompanyPerson
+from partners.access import (
+    AnyUser,
+    activities_visible_to,
+    companies_visible_to,
+    relationships_visible_to,
+)
+from relationships.models import Relationship
+from success.models import Activity, ActivityType
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+ONE_MICROSECOND = dt.timedelta(microseconds=1)
+SUGGESTIONS_SHOWN = 8
+
+
+# ---------- activity types ----------
+
+
+def activity_types_for(*, relationship: Relationship | None) -> QuerySet[ActivityType]:
+    """The active types that may be logged on `relationship`, or on a company when None.
+
+    A type that lists relationship types is offered only on relationships of those types; one
+    listing none is offered everywhere (and is the only kind offered on a company).
+    """
+    listed = ActivityType.relationship_types.through.objects.filter(activitytype_id=OuterRef("pk"))
+    allowed = Q(~Exists(listed))
+    if relationship is not None:
+        allowed |= Q(Exists(listed.filter(relationshiptype_id=relationship.relationship_type_id)))
+    return ActivityType.objects.filter(allowed, active=True).order_by("order", "name")
+
+
+# ---------- what a viewer sees ----------
+
+
+def timeline_of(
+    *, user: AnyUser, subject: Company | Relationship, include_relationships: bool = True
+) -> QuerySet[Activity]:
+    """The activities on a C360 or R360 timeline that `user` may see.
+
+    On a company, `include_relationships` adds those logged on its relationships (the ones the
+    user may see); otherwise only those about the company itself.
+    """
+    activities = activities_visible_to(user)
+    if isinstance(subject, Relationship):
+        return activities.filter(relationship=subject)
+    activities = activities.filter(company=subject)
+    if not include_relationships:
+        activities = activities.filter(relationship__isnull=True)
+    return activities
+
+
+def timeline_authors(*, activities: QuerySet[Activity], small: bool = True) -> list[User]:
+    """The people who wrote at least one of `activities`, by name (one query).
+
+    `small` (one company's or relationship's timeline) gathers their ids from the activities;
+    for the whole book each user is checked with an indexed EXISTS instead, which reads a few
+    rows per user rather than every activity.
+    """
+    users = User.objects.all()
+    if small:
+        users = users.filter(pk__in=activities.values("author_id"))
+    else:
+        users = users.filter(Exists(activities.filter(author_id=OuterRef("pk"))))
+    return list(users.order_by("first_name", "last_name", "username"))
+
+
+@dataclass(frozen=True)
+class TimelineFilters:
+    """The filters a viewer chose; anything not chosen (or not valid) is None."""
+
+    activity_type: ActivityType | None = None
+    author: User | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    company: Company | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return any(
+            value is not None
+            for value in (
+                self.activity_type,
+                self.author,
+                self.date_from,
+                self.date_to,
+                self.company,
+            )
+        )
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """The filters as query-string values, `changes` applied (None removes one)."""
+        values: dict[str, Any] = {
+            "type": self.activity_type.pk if self.activity_type else None,
+            "author": self.author.pk if self.author else None,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "company": self.company.pk if self.company else None,
+        }
+        values.update(changes)
+        return {key: str(value) for key, value in values.items() if value not in (None, "")}
+
+    def apply(self, activities: QuerySet[Activity]) -> QuerySet[Activity]:
+        if self.activity_type is not None:
+            activities = activities.filter(activity_type=self.activity_type)
+        if self.author is not None:
+            activities = activities.filter(author=self.author)
+        if self.company is not None:
+            activities = activities.filter(company=self.company)
+        # Dates are whole days in the site's time zone: "to" includes that day.
+        if self.date_from is not None:
+            activities = activities.filter(occurred_at__gte=_start_of(self.date_from))
+        if self.date_to is not None:
+            activities = activities.filter(
+                occurred_at__lt=_start_of(self.date_to + dt.timedelta(days=1))
+            )
+        return activities
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+# ---------- keyset pages ----------
+
+
+def cursor_for(activity: Activity) -> str:
+    """The position after `activity` in newest-first order, safe in a URL: "<µs>-<id>"."""
+    micros = (activity.occurred_at - EPOCH) // ONE_MICROSECOND
+    return f"{micros}-{activity.pk}"
+
+
+def parse_cursor(value: Any) -> tuple[dt.datetime, int] | None:
+    """The (occurred at, id) a cursor stands for, or None when it is not one of ours."""
+    text = str(value or "")
+    micros, _, pk = text.rpartition("-")
+    if not pk.isdigit() or not micros.lstrip("-").isdigit() or len(text) > 40:
+        return None
+    try:
+        when = EPOCH + dt.timedelta(microseconds=int(micros))
+    except OverflowError:
+        return None
+    return when, int(pk)
+
+
+@dataclass
+class TimelinePage:
+    """One page of a timeline: its rows and where the next one starts (None at the end)."""
+
+    rows: list[Activity] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def activities_page(
+    *, activities: QuerySet[Activity], after: Any = None, size: int = 20
+) -> TimelinePage:
+    """`size` activities newest first, starting after the cursor `after` (two queries).
+
+    Each row comes with its type, author, company, relationship and attendees. A cursor that
+    is not one of ours starts from the newest.
+    """
+    position = parse_cursor(after)
+    if position is not None:
+        when, pk = position
+        activities = activities.filter(Q(occurred_at__lt=when) | Q(occurred_at=when, pk__lt=pk))
+    attendees = CompanyPerson.objects.select_related("person").order_by(
+        "person__last_name", "person__first_name", "pk"
+    )
+    rows = list(
+        activities.select_related("activity_type", "author", "company", "relationship")
+        .prefetch_related(Prefetch("attendees", queryset=attendees))
+        .order_by("-occurred_at", "-pk")[: size + 1]
+    )
+    if len(rows) > size:
+        rows = rows[:size]
+        return TimelinePage(rows=rows, next_cursor=cursor_for(rows[-1]))
+    return TimelinePage(rows=rows)
+
+
+# ---------- one activity, pickers ----------
+
+
+def activity_for(*, user: AnyUser, pk: Any) -> Activity | None:
+    """The activity `pk` with its company and relationship, if `user` may see it."""
+    try:
+        return (
+            activities_visible_to(user)
+            .select_related("company", "relationship", "activity_type", "author")
+            .get(pk=pk)
+        )
+    except (Activity.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def company_for_log(*, user: AnyUser, pk: Any) -> Company | None:
+    """The company `pk` if `user` may see it (the /timeline/ picker's choice), else None."""
+    try:
+        return companies_visible_to(user).get(pk=pk)
+    except (Company.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def company_suggestions(*, user: AnyUser, q: str) -> list[Company]:
+    """Up to eight visible companies whose name starts with, then contains, `q` (one query)."""
+    q = " ".join(str(q or "").split())[:100]
+    if len(q) < 2:
+        return []
+    found = list(
+        companies_visible_to(user)
+        .filter(name__icontains=q)
+        .only("pk", "name", "external_id")
+        .order_by("name", "pk")[:50]
+    )
+    starts = [company for company in found if company.name.lower().startswith(q.lower())]
+    rest = [company for company in found if company not in starts]
+    return (starts + rest)[:SUGGESTIONS_SHOWN]
+
+
+def relationships_for_log(*, user: AnyUser, company: Company) -> QuerySet[Relationship]:
+    """The company's relationships `user` may see, to log an activity on one of them."""
+    return (
+        relationships_visible_to(user)
+        .filter(company=company)
+        .select_related("relationship_type")
+        .order_by("relationship_type__order", "relationship_type__name", "name", "pk")
+    )
+
+
+def follow_up_url_base() -> str | None:
+    """Where "Create follow-up CTA" goes (the Cockpit's CTA form), or None while it is missing."""
+    try:
+        return reverse("success:cta_create")
+    except NoReverseMatch:
+        return None
