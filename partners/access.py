@@ -23,7 +23,7 @@ from django.http import Http404
 from companies.models import Company
 from partners.models import Partner
 from relationships.models import Relationship
-from success.models import SuccessPlan
+from success.models import Activity, SuccessPlan
 
 Action = Literal["view", "change", "delete"]
 AnyUser = User | AnonymousUser
@@ -67,6 +67,18 @@ def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
         return Relationship.objects.none()
     return Relationship.objects.filter(
         Q(managed_by=partner) | Q(managed_by__isnull=True, company__managed_by=partner)
+    )
+
+
+def activities_visible_to(user: AnyUser) -> QuerySet[Activity]:
+    """The activities `user` may see: their company visible, their relationship (if any) too."""
+    if not user.is_authenticated:
+        return Activity.objects.none()
+    if partner_of(user) is None:
+        return Activity.objects.all()
+    # Subqueries, not lists of ids: the same rules as the companies' and relationships' own.
+    return Activity.objects.filter(company__in=companies_visible_to(user)).filter(
+        Q(relationship__isnull=True) | Q(relationship__in=relationships_visible_to(user))
     )
 
 

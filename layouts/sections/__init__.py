@@ -7,6 +7,7 @@ from layouts.sections import (  # noqa: F401  (importing a kind registers it)
     relationships,
     success_plans,
     summary,
+    timeline,
 )
 from layouts.sections.base import (
     COMPANY,
