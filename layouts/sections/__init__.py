@@ -2,8 +2,10 @@
 
 from layouts.sections import (  # noqa: F401  (importing a kind registers it)
     attributes,
+    embed,
     hierarchy,
     people,
+    related_list,
     relationships,
     success_plans,
     summary,
