@@ -23,7 +23,7 @@ from django.http import Http404
 from companies.models import Company
 from partners.models import Partner
 from relationships.models import Relationship
-from success.models import Activity, SuccessPlan
+from success.models import CTA, Activity, SuccessPlan
 
 Action = Literal["view", "change", "delete"]
 AnyUser = User | AnonymousUser
@@ -78,6 +78,18 @@ def activities_visible_to(user: AnyUser) -> QuerySet[Activity]:
         return Activity.objects.all()
     # Subqueries, not lists of ids: the same rules as the companies' and relationships' own.
     return Activity.objects.filter(company__in=companies_visible_to(user)).filter(
+        Q(relationship__isnull=True) | Q(relationship__in=relationships_visible_to(user))
+    )
+
+
+def ctas_visible_to(user: AnyUser) -> QuerySet[CTA]:
+    """The CTAs `user` may see: their company visible, their relationship (if any) too."""
+    if not user.is_authenticated:
+        return CTA.objects.none()
+    if partner_of(user) is None:
+        return CTA.objects.all()
+    # Subqueries, not lists of ids: the same rules as the companies' and relationships' own.
+    return CTA.objects.filter(company__in=companies_visible_to(user)).filter(
         Q(relationship__isnull=True) | Q(relationship__in=relationships_visible_to(user))
     )
 

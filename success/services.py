@@ -242,6 +242,12 @@ def task_set_done(*, task: Task, done: bool) -> Task:
     return task
 
 
+@transaction.atomic
+def task_delete(*, task: Task, by: User | None) -> None:
+    """Take a task off its CTA."""
+    task.delete()
+
+
 # ---------- Scorecards ----------
 
 HUNDREDTH = Decimal("0.01")

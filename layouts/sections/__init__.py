@@ -2,10 +2,9 @@
 
 from layouts.sections import (  # noqa: F401  (importing a kind registers it)
     attributes,
-    embed,
+    cockpit,
     hierarchy,
     people,
-    related_list,
     relationships,
     success_plans,
     summary,
