@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("companies/", include("companies.urls")),
+    path("search/", views.search_view, name="search"),
     # The C360 and R360 pages and their sections.
     path("", include("layouts.urls")),
     # Timeline, Cockpit, Success Plans.

@@ -6,8 +6,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from companies.selectors import home_dashboard
+from gainsight_lite.http import HtmxHttpRequest
+from gainsight_lite.search import DROPDOWN_LIMIT, PAGE_LIMIT, search
 
 
 @require_GET
@@ -32,3 +35,19 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in user's start page: what they may see and their own renewals."""
     return render(request, "home.html", {"dashboard": home_dashboard(user=request.user)})
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def search_view(request: HtmxHttpRequest) -> HttpResponse:
+    """Search results: the top bar's dropdown for htmx, the full results page otherwise."""
+    dropdown = bool(request.htmx) and not request.htmx.history_restore_request
+    results = search(
+        user=request.user,
+        query=request.GET.get("q", ""),
+        limit=DROPDOWN_LIMIT if dropdown else PAGE_LIMIT,
+    )
+    if dropdown:
+        return render(request, "includes/search_dropdown.html", {"results": results})
+    return render(request, "search.html", {"results": results})

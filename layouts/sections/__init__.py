@@ -3,8 +3,10 @@
 from layouts.sections import (  # noqa: F401  (importing a kind registers it)
     attributes,
     cockpit,
+    embed,
     hierarchy,
     people,
+    related_list,
     relationships,
     success_plans,
     summary,
