@@ -5,13 +5,17 @@
 // event with HX-Trigger after a successful save.
 (function () {
   "use strict";
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // afterSettle, not afterSwap: htmx has wired the new content by then, so typing at once
+  // into an as-you-type field already triggers its requests.
+  document.addEventListener("htmx:afterSettle", function (event) {
     var modal = document.getElementById("modal");
-    if (modal && event.detail.target === modal && !modal.open) {
-      modal.showModal();
-      var first = modal.querySelector("[autofocus], input:not([type=hidden]), select, textarea");
-      if (first) first.focus();
-    }
+    if (!modal || event.detail.target !== modal) return;
+    if (!modal.open && modal.children.length) modal.showModal();
+    var first =
+      modal.querySelector("[autofocus]") ||
+      modal.querySelector("[aria-invalid=true], .field--error input, .field--error select") ||
+      modal.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) first.focus();
   });
   document.body.addEventListener("closeModal", function () {
     var modal = document.getElementById("modal");
