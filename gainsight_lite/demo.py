@@ -975,6 +975,7 @@ C360_SECTIONS = (
     SectionSpec("relationships", "Relationships"),
     SectionSpec("people", "People"),
     SectionSpec("timeline", "Timeline"),
+    SectionSpec("cockpit", "Cockpit"),
     SectionSpec("success_plans", "Success plans"),
     SectionSpec("hierarchy", "Hierarchy"),
     SectionSpec(
@@ -1030,6 +1031,7 @@ def _r360_sections(relationship_type: RelationshipType) -> tuple[SectionSpec, ..
         ),
         SectionSpec("people", "People on this relationship"),
         SectionSpec("timeline", "Timeline"),
+        SectionSpec("cockpit", "Cockpit"),
         SectionSpec("success_plans", "Success plans"),
         SectionSpec(
             "related_list",
