@@ -298,9 +298,9 @@ def company_hierarchy_section(
     # Tree order is `lft` order: every company comes right after its parent's earlier
     # children's subtrees, so a capped list is always a connected top of the tree.
     descendants = list(
-        subtree.order_by("lft").only("id", "name", "status", "arr", "level", "parent_id")[
-            :max_nodes
-        ]
+        subtree.order_by("lft").only(
+            "id", "name", "status", "arr", "health_score", "level", "parent_id"
+        )[:max_nodes]
     )
     totals = subtree.aggregate(
         descendants=Count("pk"),

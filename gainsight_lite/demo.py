@@ -975,8 +975,11 @@ C360_SECTIONS = (
     SectionSpec("relationships", "Relationships"),
     SectionSpec("people", "People"),
     SectionSpec("timeline", "Timeline"),
+    SectionSpec("scorecard", "Scorecard"),
     SectionSpec("cockpit", "Cockpit"),
     SectionSpec("success_plans", "Success plans"),
+    SectionSpec("usage", "Usage"),
+    SectionSpec("surveys", "NPS"),
     SectionSpec("hierarchy", "Hierarchy"),
     SectionSpec(
         "related_list",
@@ -1020,7 +1023,12 @@ def _r360_sections(relationship_type: RelationshipType) -> tuple[SectionSpec, ..
         SectionSpec(
             "summary",
             "Summary",
-            options=(("widgets", ["arr", "mrr", "renewal", "stage", "status", "csm"]),),
+            options=(
+                (
+                    "widgets",
+                    ["health", "arr", "renewal", "stage", "csm", "open_ctas", "last_activity"],
+                ),
+            ),
         ),
         SectionSpec(
             "attributes",
@@ -1031,8 +1039,11 @@ def _r360_sections(relationship_type: RelationshipType) -> tuple[SectionSpec, ..
         ),
         SectionSpec("people", "People on this relationship"),
         SectionSpec("timeline", "Timeline"),
+        SectionSpec("scorecard", "Scorecard"),
         SectionSpec("cockpit", "Cockpit"),
         SectionSpec("success_plans", "Success plans"),
+        SectionSpec("usage", "Usage"),
+        SectionSpec("surveys", "NPS"),
         SectionSpec(
             "related_list",
             "Other relationships of this company",

@@ -8,9 +8,12 @@ from layouts.sections import (  # noqa: F401  (importing a kind registers it)
     people,
     related_list,
     relationships,
+    scorecard,
     success_plans,
     summary,
+    surveys,
     timeline,
+    usage,
 )
 from layouts.sections.base import (
     COMPANY,

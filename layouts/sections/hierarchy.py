@@ -32,6 +32,7 @@ from layouts.sections.base import (
     register,
 )
 from partners.access import can
+from success.selectors.scores import grade_bands
 
 MOVE_DIALOG = "layouts/sections/hierarchy_move.html"
 MAX_NODES_LIMIT = 500
@@ -66,6 +67,7 @@ class Hierarchy(SectionKind):
             "can_move": can(ctx.user, "change", Company),
             "move_url": ctx.url("move"),
             "level_count": MAX_LEVEL + 1,
+            "bands": grade_bands(),  # each company's health badge takes its band's colour
         }
 
     def move(self, ctx: SectionContext) -> HttpResponse:

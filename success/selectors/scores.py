@@ -1,10 +1,24 @@
-"""Reads of the CSM's work, always scoped through `partners.access`."""
+"""Reads of the scorecards: grading bands, the scorecard section, the score history."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
-from success.models import GradeBand
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from companies.models import Company
+from relationships.models import Relationship
+from success.charts import sparkline
+from success.models import GradeBand, Measure, Score, Scorecard, ScoreSnapshot
+from success.services import overall_score, scorecard_for
+
+# The sparkline covers this many days, today included.
+HISTORY_DAYS = 90
+NOT_SCORED = "Not scored"
 
 
 def grade_bands() -> list[GradeBand]:
@@ -27,3 +41,254 @@ def grade_for(value: Decimal | int | None, bands: list[GradeBand]) -> GradeBand 
     if found is not None and value <= found.high + 1:
         return found
     return None
+
+
+def score_text(value: Decimal | int | None) -> str:
+    """A score as shown: whole numbers bare, fractions to one decimal, cut (never rounded) up.
+
+    Cutting keeps the text in the band the colour says: 49.96 shows as 49.9 (Red), not 50.
+    """
+    if value is None:
+        return NOT_SCORED
+    cut = Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    return f"{cut:f}".removesuffix(".0")
+
+
+def _subject_filter(subject: Company | Relationship) -> dict[str, Any]:
+    if isinstance(subject, Company):
+        return {"company": subject, "relationship__isnull": True}
+    return {"relationship": subject}
+
+
+@dataclass
+class Trend:
+    """The overall score against the latest snapshot before today."""
+
+    current: Decimal | None
+    previous: ScoreSnapshot | None
+
+    @property
+    def delta(self) -> Decimal | None:
+        if self.current is None or self.previous is None or self.previous.overall is None:
+            return None
+        return self.current - self.previous.overall
+
+    @property
+    def direction(self) -> str:
+        """ "up", "down", "flat", or "none" when there is nothing to compare with."""
+        delta = self.delta
+        if delta is None:
+            return "none"
+        return "up" if delta > 0 else "down" if delta < 0 else "flat"
+
+    @property
+    def text(self) -> str:
+        """▲ +5, ▼ −3 or —."""
+        delta = self.delta
+        if delta is None or delta == 0:
+            return "—"
+        if delta > 0:
+            return f"▲ +{score_text(delta)}"
+        return f"▼ −{score_text(-delta)}"
+
+    @property
+    def note(self) -> str:
+        """What the arrow compares with, in words."""
+        previous = self.previous
+        if previous is None:
+            return "No earlier snapshot to compare with"
+        if previous.overall is None:
+            return f"Not scored on {previous.day:%b} {previous.day.day}"
+        if self.current is None:
+            return f"Was {score_text(previous.overall)} on {previous.day:%b} {previous.day.day}"
+        on = f"{previous.day:%b} {previous.day.day}"
+        if self.delta == 0:
+            return f"No change since {on}"
+        return f"Against {score_text(previous.overall)} on {on}"
+
+
+@dataclass
+class MeasureRow:
+    """One measure of the scorecard with the subject's current score on it."""
+
+    measure: Measure
+    weight_percent: int | None
+    score: Score | None
+    band: GradeBand | None
+
+    @property
+    def value_text(self) -> str:
+        return score_text(self.score.value if self.score else None)
+
+
+@dataclass
+class MeasureGroupRows:
+    name: str
+    rows: list[MeasureRow] = field(default_factory=list)
+
+
+def _weight_percent(weight: int, total: int) -> int | None:
+    return round(100 * weight / total) if total else None
+
+
+def _measure_rows(
+    measures: list[Measure], scores: dict[int, Score], bands: list[GradeBand]
+) -> list[MeasureRow]:
+    total = sum(m.weight for m in measures)
+    return [
+        MeasureRow(
+            measure=m,
+            weight_percent=_weight_percent(m.weight, total),
+            score=scores.get(m.pk),
+            band=grade_for(scores[m.pk].value, bands) if m.pk in scores else None,
+        )
+        for m in measures
+    ]
+
+
+def _grouped(rows: list[MeasureRow]) -> list[MeasureGroupRows]:
+    """Rows under their groups (in the groups' order), ungrouped measures last."""
+    if not any(row.measure.group_id for row in rows):
+        return [MeasureGroupRows(name="", rows=rows)]
+    groups: dict[int, MeasureGroupRows] = {}
+    order: dict[int, tuple[int, str]] = {}
+    loose = MeasureGroupRows(name="Other measures")
+    for row in rows:
+        group = row.measure.group
+        if group is None:
+            loose.rows.append(row)
+            continue
+        groups.setdefault(group.pk, MeasureGroupRows(name=group.name)).rows.append(row)
+        order[group.pk] = (group.order, group.name)
+    result = [groups[pk] for pk in sorted(groups, key=lambda pk: order[pk])]
+    return result + ([loose] if loose.rows else [])
+
+
+def _active_measures(scorecard: Scorecard) -> list[Measure]:
+    return list(
+        scorecard.measures.filter(active=True).select_related("group").order_by("order", "name")
+    )
+
+
+def history_points(
+    *, subject: Company | Relationship, today: dt.date, days: int = HISTORY_DAYS
+) -> list[tuple[dt.date, Decimal | None]]:
+    """The subject's daily overall scores over the last `days` days, oldest first (one query).
+
+    A day without a snapshot is left out (the line joins its neighbours); a day snapshotted
+    as not scored is kept with None, a gap in the line.
+    """
+    start = today - dt.timedelta(days=days - 1)
+    return list(
+        ScoreSnapshot.objects.filter(**_subject_filter(subject), day__gte=start, day__lte=today)
+        .order_by("day")
+        .values_list("day", "overall")
+    )
+
+
+def history_sparkline(
+    points: list[tuple[dt.date, Decimal | None]], *, today: dt.date, days: int = HISTORY_DAYS
+) -> SafeString:
+    """The overall score's sparkline over the window ending today."""
+    scored = [value for _, value in points if value is not None]
+    if scored:
+        title = (
+            f"Overall score over the last {days} days: from {score_text(scored[0])} "
+            f"to {score_text(scored[-1])}, lowest {score_text(min(scored))}, "
+            f"highest {score_text(max(scored))}"
+        )
+    else:
+        title = f"Overall score over the last {days} days: not scored"
+    low, high = _sparkline_scale([float(value) for value in scored])
+    return sparkline(
+        points,
+        title=title,
+        width=180,
+        height=44,
+        low=low,
+        high=high,
+        first_day=today - dt.timedelta(days=days - 1),
+        last_day=today,
+    )
+
+
+def _sparkline_scale(values: list[float], *, least_span: float = 20) -> tuple[float, float]:
+    """The sparkline's vertical scale: the values' range with a margin, at least 20 points
+    tall and within 0–100, so a move of a few points shows without looking dramatic."""
+    if not values:
+        return 0, 100
+    low, high = max(min(values) - 5, 0), min(max(values) + 5, 100)
+    missing = least_span - (high - low)
+    if missing > 0:
+        low, high = low - missing / 2, high + missing / 2
+        if low < 0:
+            low, high = 0, least_span
+        elif high > 100:
+            low, high = 100 - least_span, 100
+    return low, high
+
+
+def scorecard_section(
+    *, subject: Company | Relationship, today: dt.date | None = None
+) -> dict[str, Any]:
+    """The subject's scorecard: measures by group, overall, trend and 90-day history.
+
+    Six queries whatever the number of measures, scores or snapshots.
+    """
+    today = today or timezone.localdate()
+    scorecard = scorecard_for(subject)
+    if scorecard is None:
+        return {"scorecard": None}
+    measures = _active_measures(scorecard)
+    scores = {
+        score.measure_id: score
+        for score in Score.objects.filter(
+            **_subject_filter(subject), measure__scorecard=scorecard
+        ).select_related("updated_by")
+    }
+    bands = grade_bands()
+    rows = _measure_rows(measures, scores, bands)
+    overall = overall_score(
+        (row.measure.weight, row.score.value) for row in rows if row.score is not None
+    )
+    points = history_points(subject=subject, today=today)
+    previous = (
+        ScoreSnapshot.objects.filter(**_subject_filter(subject), day__lt=today)
+        .order_by("-day")
+        .first()
+    )
+    return {
+        "scorecard": scorecard,
+        "groups": _grouped(rows),
+        "measure_count": len(rows),
+        "scored_count": sum(1 for row in rows if row.score is not None),
+        "overall": overall,
+        "overall_text": score_text(overall),
+        "overall_band": grade_for(overall, bands),
+        "trend": Trend(current=overall, previous=previous),
+        "sparkline": history_sparkline(points, today=today),
+        "history_days": HISTORY_DAYS,
+        "bands": bands,
+    }
+
+
+def scorecard_measure_row(*, subject: Company | Relationship, measure_id: Any) -> MeasureRow | None:
+    """One active measure of the subject's scorecard with its score, or None (four queries)."""
+    scorecard = scorecard_for(subject)
+    if scorecard is None:
+        return None
+    try:
+        measures = _active_measures(scorecard)
+        wanted = int(measure_id)
+    except (TypeError, ValueError):
+        return None
+    if not any(m.pk == wanted for m in measures):
+        return None
+    scores = {
+        score.measure_id: score
+        for score in Score.objects.filter(
+            **_subject_filter(subject), measure_id=wanted
+        ).select_related("updated_by")
+    }
+    rows = _measure_rows(measures, scores, grade_bands())
+    return next(row for row in rows if row.measure.pk == wanted)

@@ -391,7 +391,7 @@ def test_a_partner_user_with_change_rights_moves_only_under_their_companies(
 
 
 def _hierarchy_queries(client, company, section, django_assert_max_num_queries) -> int:
-    with django_assert_max_num_queries(10) as captured:
+    with django_assert_max_num_queries(11) as captured:
         get_section(client, company, section)
     return len(captured.captured_queries)
 
