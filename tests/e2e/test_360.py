@@ -116,7 +116,7 @@ def test_a_csm_works_a_company_and_its_new_relationship(page, screenshot):
     attributes = page.locator(".section--attributes")
     attributes.scroll_into_view_if_needed()
     attributes.get_by_role("button", name="Edit ARR").click()
-    field = attributes.get_by_label("ARR")
+    field = attributes.get_by_label("ARR", exact=True)
     field.fill("-5")
     attributes.get_by_role("button", name="Save").click()
     expect(attributes.locator(".field__error")).to_be_visible()
