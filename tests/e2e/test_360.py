@@ -51,15 +51,15 @@ def build() -> Company:
     # The type's own R360 layout, recognisable by its section title.
     r360 = layout_default_ensure(relationship_type=platform)
     r360.sections.all().delete()
-    for order, (kind, title) in enumerate(
+    for order, (key, title) in enumerate(
         [("summary", "Platform at a glance"), ("attributes", "Platform details")]
     ):
         Section.objects.create(
             layout=r360,
-            kind=kind,
+            kind=key,
             title=title,
             order=order,
-            config=REGISTRY[kind].default_config(r360),
+            config=REGISTRY[key].default_config(r360),
         )
     # A C360 with every kind made for companies, one of them collapsed.
     c360 = layout_default_ensure()
