@@ -12,14 +12,22 @@ from relationships.models import RelationshipType
 DEFAULT_SECTIONS = {
     Layout.Target.COMPANY: [
         ("summary", "Summary"),
+        ("scorecard", "Health scorecard"),
+        ("timeline", "Timeline"),
+        ("cockpit", "Cockpit"),
         ("attributes", "Attributes"),
         ("relationships", "Relationships"),
+        ("success_plans", "Success plans"),
         ("people", "People"),
         ("hierarchy", "Hierarchy"),
     ],
     Layout.Target.RELATIONSHIP: [
         ("summary", "Summary"),
+        ("scorecard", "Health scorecard"),
+        ("timeline", "Timeline"),
+        ("cockpit", "Cockpit"),
         ("attributes", "Attributes"),
+        ("success_plans", "Success plans"),
         ("people", "People"),
     ],
 }

@@ -13,7 +13,6 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
-from django_htmx.http import trigger_client_event
 
 from companies.forms import CompanyMoveForm
 from companies.models import MAX_LEVEL, Company
@@ -26,7 +25,6 @@ from companies.selectors import (
 from companies.services import company_move
 from layouts.sections.base import (
     COMPANY,
-    SUBJECT_CHANGED,
     SectionContext,
     SectionKind,
     register,
@@ -86,9 +84,9 @@ class Hierarchy(SectionKind):
                     for message in error.messages:
                         form.add_error("parent", message)
                 else:
+                    # The page header's breadcrumb shows the old place: reload the whole page.
                     response = HttpResponse(status=204)
-                    trigger_client_event(response, "closeModal")
-                    trigger_client_event(response, SUBJECT_CHANGED)
+                    response["HX-Refresh"] = "true"
                     return response
             q = form.data.get("q", "")
             chosen = form.data.get("parent", "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 
@@ -244,7 +243,7 @@ def test_moving_under_another_company_moves_the_subtree(csm_client, family):
     response = move(csm_client, germany, section, str(asia.pk))
 
     assert response.status_code == 204
-    assert set(json.loads(response["HX-Trigger"])) == {"closeModal", "subjectChanged"}
+    assert response["HX-Refresh"] == "true"  # the header's breadcrumb must show the new place
     after = levels()
     assert after["Umbrella Germany"] == ("Umbrella Asia", 2)
     assert after["Umbrella Mitte"] == ("Umbrella Berlin", 4)
