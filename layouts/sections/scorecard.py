@@ -165,6 +165,9 @@ def _row_id(ctx: SectionContext, row: MeasureRow) -> str:
 
 def _render_form(ctx: SectionContext, row: MeasureRow, form: ScoreForm) -> HttpResponse:
     form.mark_invalid()
+    # The pencil that was clicked is swapped away with the row: focus goes to the score
+    # (htmx focuses [autofocus] in swapped content) so the CSM types at once.
+    form.fields["value"].widget.attrs["autofocus"] = True
     context = {"row": row, "form": form, "section": ctx.section, **_urls(ctx)}
     return render(ctx.request, ROW_FORM, context)
 
