@@ -6,8 +6,34 @@ import pytest
 from django.test import Client
 
 from partners.models import Partner
-from partners.roles import CSM, READ_ONLY
+from partners.roles import CSM, READ_ONLY, roles_sync
 from tests.factories import PartnerFactory, PartnerUserFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(request):
+    """Put back what the data migrations wrote when a transactional test emptied the tables.
+
+    Browser tests run on a transactional database that is flushed after each test, data
+    migrations' rows (role groups, default lookups) included; a test that runs after one in
+    the same worker would otherwise find them gone.
+    """
+    if request.node.get_closest_marker("django_db") is None and not (
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    ):
+        return
+    transactional = bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    ) or getattr(request.node.get_closest_marker("django_db"), "kwargs", {}).get("transaction")
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    from success.defaults import defaults_create
+    from success.models import CTAStatus
+
+    if not CTAStatus.objects.exists():
+        roles_sync(apps)
+        defaults_create(apps)
 
 
 @pytest.fixture(autouse=True)
