@@ -11,7 +11,11 @@ the day it is seeded).
 
 What marks the demo book, so `--reset` deletes it and nothing else: company external IDs
 start with `DEMO-`, demo logins have an email at `DEMO_EMAIL_DOMAIN`, the partners and
-relationship types have the names below.
+relationship types have the names below. The CSM's work (activities, CTAs, scores, plans,
+usage, NPS) goes with the companies; the lookups the demo added for it (CTA reasons,
+playbooks, scorecards, plan types, usage metrics) have the names below and go when nothing
+else uses them. The lookups the migration made (activity types, CTA types, priorities,
+statuses, grade bands) stay.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Any
 import factory.random
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from faker import Faker
 
@@ -46,6 +50,40 @@ from relationships.models import (
     RelationshipTypeField,
 )
 from relationships.services import relationship_create
+from success.defaults import ACTIVITY_TYPES
+from success.models import (
+    CTA,
+    Activity,
+    ActivityType,
+    CTAPriority,
+    CTAReason,
+    CTAStatus,
+    CTAType,
+    Measure,
+    MeasureGroup,
+    Playbook,
+    PlaybookTask,
+    Score,
+    Scorecard,
+    ScoreSnapshot,
+    SuccessPlan,
+    SuccessPlanType,
+    SurveyResponse,
+    Task,
+    TemplateObjective,
+    TemplateTask,
+    UsageMetric,
+    UsageValue,
+)
+from success.services import (
+    cta_create,
+    cta_set_status,
+    cta_update,
+    overall_score,
+    playbook_apply,
+    snapshot_take,
+    success_plan_create,
+)
 from tests.factories import (
     CompanyPersonFactory,
     PartnerFactory,
@@ -345,6 +383,7 @@ class DemoBook:
     companies: list[Company] = field(default_factory=list)
     relationships: list[Relationship] = field(default_factory=list)
     people: dict[int, list[CompanyPerson]] = field(default_factory=dict)  # by company pk
+    activities: dict[int, list[Activity]] = field(default_factory=dict)  # by company pk
     notes: list[str] = field(default_factory=list)
 
     def money(self, low: int, high: int, step: int = 500) -> Decimal:
@@ -1142,6 +1181,1331 @@ def seed_layouts(book: DemoBook) -> None:
             _demo_sections(r360, _r360_sections(relationship_type))
 
 
+# ---------------------------------------------------------------------------------------
+# The CSM's work: timeline, CTAs and playbooks, scorecards, success plans, usage, NPS
+# ---------------------------------------------------------------------------------------
+
+DOCS_SITE = "https://docs.gainsight-lite.example"
+SUPPORT_SITE = "https://support.gainsight-lite.example"
+MEETINGS_SITE = "https://meet.gainsight-lite.example"
+PRODUCTS = (ANALYTICS_CLOUD, DATA_PLATFORM)
+YEAR = 365
+
+
+def _relationships_by_company(book: DemoBook) -> dict[int, list[Relationship]]:
+    by_company: dict[int, list[Relationship]] = {}
+    for relationship in book.relationships:
+        by_company.setdefault(relationship.company_id, []).append(relationship)
+    return by_company
+
+
+def _is_product(relationship: Relationship) -> bool:
+    return relationship.relationship_type.name in PRODUCTS
+
+
+def _customer_since(company: Company, today: dt.date) -> dt.date:
+    """The first day of the past year the company was a customer (or talking to us)."""
+    start = today - dt.timedelta(days=YEAR)
+    if company.original_contract_date is not None:
+        start = max(start, company.original_contract_date - dt.timedelta(days=30))
+    return min(start, today - dt.timedelta(days=30))
+
+
+def _customer_until(company: Company, today: dt.date) -> dt.date:
+    """The last day anything happens with the company: a churned one goes quiet after it left."""
+    if company.status == Company.Status.CHURNED and company.renewal_date is not None:
+        return min(today - dt.timedelta(days=1), company.renewal_date + dt.timedelta(days=14))
+    return today - dt.timedelta(days=1)
+
+
+def _fit(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def _working_moment(book: DemoBook, day: dt.date) -> dt.datetime:
+    """A time in working hours on `day` (moved back to Friday from a weekend)."""
+    if day.weekday() >= 5:
+        day -= dt.timedelta(days=day.weekday() - 4)
+    moment = dt.datetime.combine(
+        day, dt.time(book.rng.randint(8, 17), book.rng.choice([0, 15, 30, 45]))
+    )
+    return timezone.make_aware(moment)
+
+
+# ---------- Timeline ----------
+
+# Per type, (subject, notes); the notes keep their line breaks and their links.
+ACTIVITY_TEXTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "Call": (
+        (
+            "Check-in call with {contact}",
+            "Monthly check-in on {product}.\n- Usage is steady; {contact} wants training for "
+            "the new analysts.\n- Asked about scheduled exports on the roadmap.\n\n"
+            "Next: send the training calendar.",
+        ),
+        (
+            "Support escalation follow-up",
+            "Walked {contact} through the fix for the failing sync jobs.\n"
+            "Ticket: {support}/tickets/{number}\nThey want a root-cause summary by Friday.",
+        ),
+        (
+            "Renewal pricing call",
+            "{contact} flagged budget pressure for next year and asked for a multi-year "
+            "option.\nI will check the discount bands with Finance and come back next week.",
+        ),
+        (
+            "Intro call with {contact}",
+            "First call with {contact}, who now leads the rollout on their side.\n"
+            "Went through the success plan and the open CTAs.\nAgreed on a monthly call.",
+        ),
+        (
+            "Usage review with {contact}",
+            "Looked at the usage trend together: {users} active users last week.\n"
+            "The Finance team barely logs in; {contact} will ask their lead why.\n"
+            "Dashboard: {bi}/accounts/{external_id}/usage",
+        ),
+    ),
+    "Meeting": (
+        (
+            "Quarterly business review",
+            "Agenda:\n1. Outcomes since the last QBR\n2. Adoption by team\n"
+            "3. Roadmap and goals for next quarter\n\nDeck: {docs}/qbr/{slug}-{number}\n"
+            "{contact} confirmed the goals; next QBR in three months.",
+        ),
+        (
+            "Executive sponsor meeting",
+            "Met {contact} with our VP of Customer Success.\nThey see {product} as key to "
+            "this year's reporting project.\nConcern: time to value for the new teams.",
+        ),
+        (
+            "Onboarding workshop",
+            "Half-day workshop on site with {contact} and the admins.\n"
+            "- Data sources connected\n- Roles and permissions agreed\n"
+            "- SSO planned for next week\n\nNotes: {docs}/onboarding/{slug}",
+        ),
+        (
+            "Roadmap session",
+            "Showed the roadmap for the next two quarters.\n{contact} most wants row-level "
+            "security and the new alerting.\nLogged both as product requests.",
+        ),
+        (
+            "Admin training",
+            "Trained {attendee_count} admins on user management and audit logs.\n"
+            "Recording: {meet}/rec/{number}",
+        ),
+    ),
+    "Email": (
+        (
+            "Sent the QBR summary",
+            "Sent {contact} the summary and the action items from the review.\n"
+            "Asked for feedback on the adoption targets.",
+        ),
+        (
+            "Release notes for {month}",
+            "Shared the {month} release notes and pointed out the new alerting features.\n"
+            "{docs}/release-notes",
+        ),
+        (
+            "Renewal quote sent",
+            "Sent the renewal quote for {product} to {contact}.\n"
+            "Valid for 30 days; signature expected before {renewal}.",
+        ),
+        (
+            "Introduced the support team",
+            "Introduced {contact} to our support lead and explained how to open a priority "
+            "ticket.\n{support}/priority",
+        ),
+        (
+            "Training invitation",
+            "Invited {contact}'s team to the monthly webinar for new users.\n"
+            "Registration: {meet}/webinars/new-users",
+        ),
+    ),
+    "Update": (
+        (
+            "Account update",
+            "Health steady. {contact} is engaged and the rollout of {product} is on plan.\n"
+            "No open escalations.",
+        ),
+        (
+            "Reorganisation at {company}",
+            "{company} is merging two of its analytics teams.\n"
+            "Risk: our champion's role may change. Watching it closely.",
+        ),
+        (
+            "Usage dip",
+            "Weekly active users fell for two weeks in a row; they are recovering.\n"
+            "No action needed yet.",
+        ),
+        (
+            "New budget cycle",
+            "{contact} says next year's budget is being set now.\n"
+            "Good moment to share the value summary.",
+        ),
+    ),
+    "Milestone": (
+        (
+            "{product} went live",
+            "{product} is live for every user.\nKickoff to go-live took {weeks} weeks.",
+        ),
+        (
+            "Contract signed",
+            "Signed the order form for {product}.\nHanded over from Sales; "
+            "kickoff being scheduled.",
+        ),
+        ("{users} active users reached", "{product} passed {users} weekly active users."),
+        ("Renewal signed", "{company} renewed {product} for another year."),
+    ),
+}
+# A prospect is still evaluating: no renewals or go-lives yet.
+PROSPECT_ACTIVITY_TEXTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "Call": (
+        (
+            "Discovery call with {contact}",
+            "Current tools: spreadsheets and a legacy BI "
+            "server.\nPain: month-end reporting takes a week.\nNext: a tailored demo.",
+        ),
+    ),
+    "Meeting": (
+        (
+            "Product demo",
+            "Demo for {contact} and two analysts.\nThey liked the "
+            "alerting; asked about SSO and data residency.\nSlides: {docs}/demo",
+        ),
+    ),
+    "Email": (
+        (
+            "Sent the proposal",
+            "Sent {contact} the proposal and the security pack.\n{docs}/security",
+        ),
+    ),
+    "Update": (
+        (
+            "Evaluation status",
+            "{contact} is comparing us with two other vendors.\nDecision expected this quarter.",
+        ),
+    ),
+    "Milestone": (("Trial started", "{company} started a 30-day trial."),),
+}
+ACTIVITY_WEIGHTS = {"Update": 15, "Call": 30, "Meeting": 20, "Email": 28, "Milestone": 7}
+DURATIONS: dict[str, tuple[int, ...]] = {
+    "Call": (15, 20, 30, 30, 45),
+    "Meeting": (30, 45, 60, 60, 90, 120),
+}
+ATTENDEES = {"Call": (1, 2), "Meeting": (2, 4), "Email": (1, 1), "Update": (0, 0)}
+
+
+def seed_activities(book: DemoBook) -> None:
+    """Ten to twenty-five activities per company over the past year, some on relationships.
+
+    Plain rows, bulk-created: every rule of `activity_log` holds by construction (the
+    relationship and the attendees are the company's, the default types are offered
+    everywhere).
+    """
+    rng, today = book.rng, book.today
+    types = {t.name: t for t in ActivityType.objects.filter(name__in=ACTIVITY_TYPES, active=True)}
+    names = [name for name in ACTIVITY_WEIGHTS if name in types]
+    weights = [ACTIVITY_WEIGHTS[name] for name in names]
+    relationships = _relationships_by_company(book)
+    activities: list[Activity] = []
+    attendees: list[tuple[Activity, list[CompanyPerson]]] = []
+    for company in book.companies:
+        start, end = _customer_since(company, today), _customer_until(company, today)
+        count = {
+            Company.Segment.ENTERPRISE: rng.randint(18, 25),
+            Company.Segment.MID_MARKET: rng.randint(12, 20),
+            Company.Segment.SMB: rng.randint(10, 14),
+        }[Company.Segment(company.segment)]
+        prospect = company.status == Company.Status.PROSPECT
+        if prospect:
+            count = rng.randint(5, 9)
+        people = book.people.get(company.pk, [])
+        rels = relationships.get(company.pk, [])
+        products = [r for r in rels if _is_product(r)]
+        span = (end - start).days
+        for number in range(count):
+            # The first activities of the list make sure every type appears in the book.
+            name = names[number] if number < len(names) else rng.choices(names, weights)[0]
+            if number < 2 * len(rels):  # every relationship has a little history
+                relationship: Relationship | None = rels[number % len(rels)]
+            else:
+                relationship = rng.choice(rels) if rels and rng.random() < 0.25 else None
+            # Skewed to recent days: a CSM logs more as an account heats up.
+            day = end - dt.timedelta(days=int(span * rng.random() ** 1.4))
+            low, high = ATTENDEES.get(name, (0, 2))
+            chosen = rng.sample(people, min(len(people), rng.randint(low, high)))
+            texts = (PROSPECT_ACTIVITY_TEXTS if prospect else ACTIVITY_TEXTS)[name]
+            subject, notes = rng.choice(texts)
+            product = relationship or (rng.choice(products) if products else None)
+            contact = (chosen or people)[0].person.first_name if (chosen or people) else "the team"
+            values = {
+                "contact": contact,
+                "company": company.name,
+                "product": product.name if product else "the platform",
+                "renewal": f"{company.renewal_date:%d %b %Y}"
+                if company.renewal_date
+                else "the renewal date",
+                "month": f"{day:%B}",
+                "users": rng.choice([50, 100, 150, 200, 250, 500]),
+                "weeks": rng.randint(6, 16),
+                "attendee_count": max(2, len(chosen)),
+                "number": rng.randint(10_000, 99_999),
+                "slug": _slug(company.name),
+                "external_id": company.external_id,
+                "docs": DOCS_SITE,
+                "support": SUPPORT_SITE,
+                "meet": MEETINGS_SITE,
+                "bi": BI_SITE,
+            }
+            # The CSM of the account logs most of it; colleagues cover now and then.
+            author = company.csm if rng.random() < 0.8 and company.csm else rng.choice(book.csms)
+            activity = Activity(
+                company=company,
+                relationship=relationship,
+                activity_type=types[name],
+                subject=_fit(subject.format_map(values), 200),
+                notes=notes.format_map(values) if rng.random() < 0.9 else "",
+                occurred_at=_working_moment(book, day),
+                duration_minutes=rng.choice(DURATIONS[name]) if name in DURATIONS else None,
+                author=author,
+            )
+            activities.append(activity)
+            attendees.append((activity, chosen))
+    Activity.objects.bulk_create(activities, batch_size=500)
+    # Logged when they happened, as far as the timeline can tell.
+    Activity.objects.filter(company__external_id__startswith=EXTERNAL_ID_PREFIX).update(
+        created_at=F("occurred_at"), updated_at=F("occurred_at")
+    )
+    through = Activity.attendees.through
+    through.objects.bulk_create(
+        [
+            through(activity_id=activity.pk, companyperson_id=person.pk)
+            for activity, people in attendees
+            for person in people
+        ],
+        batch_size=1000,
+    )
+    for activity in activities:
+        book.activities.setdefault(activity.company_id, []).append(activity)
+    book.progress("Logging activities", len(activities), len(activities))
+
+
+# ---------- CTAs, tasks and playbooks ----------
+
+
+@dataclass(frozen=True)
+class PlaybookSpec:
+    name: str
+    cta_type: str
+    description: str
+    tasks: tuple[tuple[str, int], ...]  # title, day offset
+
+
+ONBOARDING_KICKOFF = "Onboarding kickoff"
+SAVE_THE_ACCOUNT = "Save the account"
+RENEWAL_PREP = "Renewal prep"
+EXPANSION_DISCOVERY = "Expansion discovery"
+PLAYBOOKS = (
+    PlaybookSpec(
+        ONBOARDING_KICKOFF,
+        CTAType.LIFECYCLE,
+        "From signature to first value: kickoff, setup, training and success criteria.",
+        (
+            ("Send the welcome pack and kickoff agenda", 0),
+            ("Run the kickoff meeting", 3),
+            ("Set up SSO and provisioning", 7),
+            ("Train the admins", 10),
+            ("Agree success criteria and a go-live date", 14),
+        ),
+    ),
+    PlaybookSpec(
+        SAVE_THE_ACCOUNT,
+        CTAType.RISK,
+        "An account at risk: find the cause, agree a recovery plan, bring in the sponsor.",
+        (
+            ("Review usage, tickets and NPS", 0),
+            ("Call the champion to find the root cause", 2),
+            ("Agree a recovery plan with the customer", 7),
+            ("Brief the executive sponsor", 10),
+            ("Check usage has recovered", 30),
+        ),
+    ),
+    PlaybookSpec(
+        RENEWAL_PREP,
+        CTAType.LIFECYCLE,
+        "Ninety days before a renewal: show the value, then quote.",
+        (
+            ("Review health, usage and open CTAs", 0),
+            ("Prepare the value summary", 7),
+            ("Hold the renewal meeting", 21),
+            ("Send the renewal quote", 30),
+        ),
+    ),
+    PlaybookSpec(
+        EXPANSION_DISCOVERY,
+        CTAType.EXPANSION,
+        "A team or product we could add: qualify it and hand it to Sales.",
+        (
+            ("Map the teams not using us yet", 0),
+            ("Discovery call with the new team", 5),
+            ("Hand over to the account executive", 20),
+        ),
+    ),
+)
+CTA_REASONS: dict[str, tuple[str, ...]] = {
+    CTAType.RISK: ("Low usage", "Champion left", "Support escalation", "Budget cuts"),
+    CTAType.LIFECYCLE: ("Onboarding", "Renewal due", "Quarterly business review"),
+    CTAType.EXPANSION: ("New team", "Upsell", "New product interest"),
+    CTAType.ACTIVITY: ("Follow-up", "Customer request"),
+}
+FOLLOW_UP = "Follow-up"
+CTA_NAMES: dict[str, tuple[str, ...]] = {
+    "Low usage": ("Usage of {product} down {pct}% this quarter", "Low adoption of {product}"),
+    "Champion left": ("Champion left: find a new one", "{contact} is leaving: secure a successor"),
+    "Support escalation": (
+        "Escalated tickets on {product}",
+        "P1 incident: follow up with {contact}",
+    ),
+    "Budget cuts": ("Budget freeze at {company}", "Seat reduction requested for {product}"),
+    "Onboarding": ("Onboard {product}", "Kick off onboarding of {product}"),
+    "Renewal due": ("Renewal of {product} on {renewal}", "Prepare the renewal of {product}"),
+    "Quarterly business review": ("Prepare the Q{quarter} business review",),
+    "New team": ("{unit} team wants {product}", "Expand {product} to a new team"),
+    "Upsell": ("Upgrade to the Enterprise edition", "More seats for {product}"),
+    "New product interest": ("Interest in {other}", "{contact} asked about {other}"),
+    "Customer request": (
+        "Send the API documentation to {contact}",
+        "Set up training for new analysts",
+        "Answer the security questionnaire",
+    ),
+}
+CTA_TASKS: dict[str, tuple[str, ...]] = {
+    CTAType.RISK: (
+        "Review usage and tickets",
+        "Call the champion",
+        "Agree a recovery plan",
+        "Update the executive sponsor",
+    ),
+    CTAType.LIFECYCLE: ("Book the meeting", "Prepare the deck", "Send the summary"),
+    CTAType.EXPANSION: (
+        "Qualify the opportunity",
+        "Demo for the new team",
+        "Loop in the account executive",
+    ),
+    CTAType.ACTIVITY: ("Draft the answer", "Send it", "Log the outcome on the timeline"),
+}
+OVERDUE, TODAY, THIS_WEEK, LATER, NO_DUE, SNOOZED = (
+    "overdue",
+    "today",
+    "this week",
+    "later",
+    "no due date",
+    "snoozed",
+)
+# The `csm` login's open CTAs take these in turn, so the Cockpit shows every group.
+CSM_DUE_CYCLE = (OVERDUE, THIS_WEEK, LATER, TODAY, LATER, OVERDUE, NO_DUE, THIS_WEEK, SNOOZED)
+DUE_WEIGHTS = {OVERDUE: 3, TODAY: 1, THIS_WEEK: 2, LATER: 4, NO_DUE: 1, SNOOZED: 1}
+
+
+@dataclass
+class CTASpec:
+    """A CTA to write: what it is, its dates, and how far it got."""
+
+    company: Company
+    cta_type: str
+    reason: str
+    relationship: Relationship | None = None
+    open: bool = True
+    won: bool = True  # a closed one: success or lost
+    playbook: str | None = None
+    source: Activity | None = None
+    created: dt.date | None = None
+    due: dt.date | None = None
+    snoozed_until: dt.date | None = None
+    closed: dt.date | None = None
+    priority: int = 1  # 0 the most urgent
+
+
+@dataclass
+class Lookups:
+    """The CTA lookups, read once."""
+
+    types: dict[str, CTAType]
+    reasons: dict[tuple[str, str], CTAReason]
+    priorities: list[CTAPriority]
+    open_statuses: list[CTAStatus]
+    closed_statuses: list[CTAStatus]
+    playbooks: dict[str, Playbook]
+
+    def priority(self, rank: int) -> CTAPriority:
+        """0 the most urgent, 1 the middle, 2 the least (whatever an admin made of them)."""
+        return self.priorities[min(len(self.priorities) - 1, rank * (len(self.priorities) // 2))]
+
+    @property
+    def new(self) -> CTAStatus:
+        return self.open_statuses[0]
+
+    @property
+    def in_progress(self) -> CTAStatus:
+        return self.open_statuses[min(1, len(self.open_statuses) - 1)]
+
+    @property
+    def success(self) -> CTAStatus:
+        return self.closed_statuses[0]
+
+    @property
+    def lost(self) -> CTAStatus:
+        return self.closed_statuses[min(1, len(self.closed_statuses) - 1)]
+
+
+def _cta_lookups() -> Lookups:
+    """The reasons and playbooks the demo needs (added when missing) and the default lookups."""
+    types = {t.name: t for t in CTAType.objects.all()}
+    for cta_type, names in CTA_REASONS.items():
+        existing = set(types[cta_type].reasons.values_list("name", flat=True))
+        CTAReason.objects.bulk_create(
+            CTAReason(cta_type=types[cta_type], name=name, order=order)
+            for order, name in enumerate(names)
+            if name not in existing
+        )
+    reasons = {
+        (reason.cta_type.name, reason.name): reason
+        for reason in CTAReason.objects.select_related("cta_type")
+    }
+    for spec in PLAYBOOKS:
+        playbook, created = Playbook.objects.get_or_create(
+            name=spec.name,
+            defaults={"cta_type": types[spec.cta_type], "description": spec.description},
+        )
+        if created:
+            PlaybookTask.objects.bulk_create(
+                PlaybookTask(playbook=playbook, title=title, day_offset=offset, order=order)
+                for order, (title, offset) in enumerate(spec.tasks)
+            )
+    return Lookups(
+        types=types,
+        reasons=reasons,
+        priorities=list(CTAPriority.objects.order_by("order", "pk")),
+        open_statuses=list(CTAStatus.objects.filter(is_closed=False).order_by("order", "pk")),
+        closed_statuses=list(CTAStatus.objects.filter(is_closed=True).order_by("order", "pk")),
+        playbooks={
+            p.name: p
+            for p in Playbook.objects.filter(
+                name__in=[s.name for s in PLAYBOOKS], active=True
+            ).prefetch_related("tasks")
+        },
+    )
+
+
+def _open_cta_specs(book: DemoBook, company: Company, rels: list[Relationship]) -> list[CTASpec]:
+    """What is on the CSM's plate for the company today, from its status and stage."""
+    rng = book.rng
+    specs: list[CTASpec] = []
+    products = [r for r in rels if _is_product(r)]
+    if company.status == Company.Status.CHURNED:
+        return specs
+    if company.status == Company.Status.PROSPECT:
+        return [CTASpec(company, CTAType.ACTIVITY, "Customer request", priority=2)]
+    if company.status == Company.Status.AT_RISK:
+        at_risk = [r for r in rels if r.status == Relationship.Status.AT_RISK]
+        specs.append(
+            CTASpec(
+                company,
+                CTAType.RISK,
+                rng.choice(CTA_REASONS[CTAType.RISK]),
+                relationship=at_risk[0] if at_risk else None,
+                playbook=SAVE_THE_ACCOUNT if rng.random() < 0.6 else None,
+                priority=0,
+            )
+        )
+    stage = company.stage
+    if stage == Company.Stage.RENEWAL:
+        specs.append(
+            CTASpec(
+                company,
+                CTAType.LIFECYCLE,
+                "Renewal due",
+                relationship=products[0] if products else None,
+                playbook=RENEWAL_PREP if rng.random() < 0.7 else None,
+                priority=0 if rng.random() < 0.5 else 1,
+            )
+        )
+    elif stage == Company.Stage.ONBOARDING:
+        specs.append(
+            CTASpec(
+                company,
+                CTAType.LIFECYCLE,
+                "Onboarding",
+                relationship=rng.choice(rels) if rels else None,
+                playbook=ONBOARDING_KICKOFF if rng.random() < 0.7 else None,
+            )
+        )
+    elif stage == Company.Stage.EXPANSION:
+        specs.append(
+            CTASpec(
+                company,
+                CTAType.EXPANSION,
+                rng.choice(("New team", "Upsell")),
+                relationship=rng.choice(products) if products and rng.random() < 0.5 else None,
+                playbook=EXPANSION_DISCOVERY if rng.random() < 0.5 else None,
+                priority=rng.choice((1, 2)),
+            )
+        )
+    elif rng.random() < 0.25:
+        specs.append(CTASpec(company, CTAType.LIFECYCLE, "Quarterly business review", priority=2))
+    if rng.random() < 0.25:
+        specs.append(CTASpec(company, CTAType.ACTIVITY, FOLLOW_UP, priority=rng.choice((1, 2))))
+    if company.segment == Company.Segment.ENTERPRISE and rng.random() < 0.2:
+        cta_type, reason = rng.choice(
+            [
+                (CTAType.RISK, "Support escalation"),
+                (CTAType.EXPANSION, "New product interest"),
+                (CTAType.ACTIVITY, "Customer request"),
+            ]
+        )
+        specs.append(CTASpec(company, cta_type, reason, priority=1))
+    return specs
+
+
+def _closed_cta_specs(book: DemoBook, company: Company) -> list[CTASpec]:
+    """What the CSM did for the company over the past year, won or lost."""
+    rng = book.rng
+    if company.status == Company.Status.PROSPECT:
+        return []
+    count = rng.randint(1, 3) + (company.segment == Company.Segment.ENTERPRISE)
+    specs = []
+    for _ in range(count):
+        cta_type = rng.choices(list(CTA_REASONS), weights=[3, 3, 2, 3])[0]
+        specs.append(
+            CTASpec(
+                company,
+                cta_type,
+                rng.choice(CTA_REASONS[cta_type]),
+                open=False,
+                won=rng.random() < 0.75,
+                priority=rng.choice((0, 1, 1, 2)),
+            )
+        )
+    if company.status == Company.Status.CHURNED:
+        specs.append(CTASpec(company, CTAType.RISK, "Budget cuts", open=False, won=False))
+    return specs
+
+
+def _due(book: DemoBook, bucket: str) -> tuple[dt.date | None, dt.date | None]:
+    """A due date in the Cockpit group `bucket`, and a snooze date for snoozed ones."""
+    rng, today = book.rng, book.today
+    week_left = 6 - today.weekday()  # days to Sunday, when "this week" ends
+    if bucket == OVERDUE:
+        return today - dt.timedelta(days=rng.randint(1, 21)), None
+    if bucket == TODAY:
+        return today, None
+    if bucket == THIS_WEEK:
+        return today + dt.timedelta(days=rng.randint(1, week_left) if week_left else 1), None
+    if bucket == LATER:
+        return today + dt.timedelta(days=rng.randint(8, 75)), None
+    if bucket == SNOOZED:
+        due = today + dt.timedelta(days=rng.randint(-10, 5))
+        return due, today + dt.timedelta(days=rng.randint(3, 14))
+    return None, None
+
+
+def _follow_up_source(book: DemoBook, spec: CTASpec, before: dt.date) -> Activity | None:
+    """A call or meeting of the company in the six weeks before `before`, to follow up."""
+    candidates = [
+        a
+        for a in book.activities.get(spec.company.pk, [])
+        if a.activity_type.name in ("Call", "Meeting")
+        and before - dt.timedelta(days=42) <= timezone.localdate(a.occurred_at) < before
+    ]
+    return book.rng.choice(candidates) if candidates else None
+
+
+def _cta_name(book: DemoBook, spec: CTASpec, rels: list[Relationship]) -> str:
+    rng, company = book.rng, spec.company
+    if spec.source is not None:
+        return _fit(f"Follow up: {spec.source.subject}", 80)
+    people = book.people.get(company.pk, [])
+    champion = next((p for p in people if p.role == Role.CHAMPION), people[0] if people else None)
+    product = spec.relationship or next((r for r in rels if _is_product(r)), None)
+    names = [r.relationship_type.name for r in rels]
+    other = next((p for p in PRODUCTS if p not in names), "the Data Platform")
+    day = spec.due or book.today
+    values = {
+        "product": product.name if product else "the platform",
+        "company": company.name,
+        "contact": champion.person.first_name if champion else "the champion",
+        "renewal": f"{company.renewal_date:%d %b}" if company.renewal_date else "renewal",
+        "pct": rng.randrange(15, 45, 5),
+        "quarter": (day.month - 1) // 3 + 1,
+        "unit": rng.choice(BU_NAMES),
+        "other": other,
+    }
+    return _fit(rng.choice(CTA_NAMES[spec.reason]).format_map(values), 80)
+
+
+def seed_ctas(book: DemoBook) -> None:
+    """Open CTAs on every account, due in every Cockpit group, and a year of closed ones.
+
+    Through the services, so statuses, closing and playbook due dates follow the rules; the
+    creation and closing times are then moved back to the days they happened.
+    """
+    rng, today = book.rng, book.today
+    lookups = _cta_lookups()
+    relationships = _relationships_by_company(book)
+    csm = book.users["csm"]
+    specs: list[CTASpec] = []
+    for company in book.companies:
+        rels = relationships.get(company.pk, [])
+        specs += _open_cta_specs(book, company, rels)
+        specs += _closed_cta_specs(book, company)
+    csm_turn = 0
+    dated: list[tuple[CTA, dt.date, dt.date | None]] = []  # cta, created, closed
+    own_tasks: list[Task] = []
+    ticked: list[Task] = []
+    for number, spec in enumerate(specs, start=1):
+        company = spec.company
+        rels = relationships.get(company.pk, [])
+        owner = company.csm or rng.choice(book.csms)
+        start = _customer_since(company, today)
+        if spec.open:
+            if owner == csm:
+                bucket = CSM_DUE_CYCLE[csm_turn % len(CSM_DUE_CYCLE)]
+                csm_turn += 1
+            else:
+                bucket = rng.choices(list(DUE_WEIGHTS), weights=list(DUE_WEIGHTS.values()))[0]
+            spec.due, spec.snoozed_until = _due(book, bucket)
+            spec.created = min(spec.due or today, today) - dt.timedelta(days=rng.randint(3, 40))
+        else:
+            end = _customer_until(company, today) - dt.timedelta(days=3)
+            spec.created = end - dt.timedelta(days=rng.randint(0, max(0, (end - start).days)))
+            spec.due = spec.created + dt.timedelta(days=rng.randint(7, 30))
+        if spec.reason == FOLLOW_UP:
+            spec.source = _follow_up_source(book, spec, min(spec.due or today, today))
+            if spec.source is None:
+                spec.reason = "Customer request"
+            else:
+                spec.relationship = spec.source.relationship
+                spec.created = timezone.localdate(spec.source.occurred_at)
+        spec.created = max(spec.created, start)
+        if not spec.open:
+            end = _customer_until(company, today)
+            spec.closed = min(end, spec.created + dt.timedelta(days=rng.randint(3, 45)))
+        if spec.relationship is None and spec.source is None and rels and rng.random() < 0.25:
+            spec.relationship = rng.choice(rels)
+        in_progress = not spec.open or (today - spec.created).days > 10 or rng.random() < 0.4
+        cta = cta_create(
+            by=owner,
+            company=company,
+            relationship=spec.relationship,
+            name=_cta_name(book, spec, rels),
+            cta_type=lookups.types[spec.cta_type],
+            reason=lookups.reasons[(spec.cta_type, spec.reason)],
+            priority=lookups.priority(spec.priority),
+            status=lookups.in_progress if in_progress else lookups.new,
+            owner=owner,
+            due_date=spec.due,
+            snoozed_until=spec.snoozed_until,
+            source_activity=spec.source,
+        )
+        playbook = lookups.playbooks.get(spec.playbook or "")
+        if playbook is not None:
+            tasks = playbook_apply(cta=cta, playbook=playbook, today=spec.created)
+        else:
+            # A few tasks of the CSM's own: plain rows, written together below.
+            titles = rng.sample(CTA_TASKS[spec.cta_type], rng.randint(1, 3))
+            tasks = [
+                Task(
+                    cta=cta,
+                    title=title,
+                    owner=owner,
+                    due_date=spec.created + dt.timedelta(days=3 * (index + 1)),
+                    order=index,
+                )
+                for index, title in enumerate(titles)
+            ]
+            own_tasks += tasks
+        for task in tasks:
+            assert task.due_date is not None
+            if spec.open:
+                task.done = in_progress and task.due_date < today and rng.random() < 0.75
+            else:
+                task.done = spec.won or rng.random() < 0.5
+            if task.done:
+                day = min(task.due_date, spec.closed or today - dt.timedelta(days=1))
+                task.done_at = _at(day, 15)
+                if task.pk is not None:
+                    ticked.append(task)
+        if not spec.open:
+            status = lookups.success if spec.won else lookups.lost
+            cta_set_status(cta=cta, status=status, by=owner, confirm_open_tasks=True)
+        dated.append((cta, spec.created, spec.closed))
+        book.progress("Opening CTAs", number, len(specs))
+    Task.objects.bulk_create(own_tasks, batch_size=500)
+    # Ticked off on the day (as `task_set_done` would have, then).
+    Task.objects.bulk_update(ticked, ["done", "done_at"], batch_size=300)
+    _backdate_ctas(dated)
+
+
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    """`hour` o'clock on `day`, or now if that is still to come."""
+    return min(timezone.make_aware(dt.datetime.combine(day, dt.time(hour))), timezone.now())
+
+
+def _backdate_ctas(dated: list[tuple[CTA, dt.date, dt.date | None]]) -> None:
+    """Move the creation and closing times back to the days they happened."""
+    for cta, created, closed in dated:
+        cta.created_at = cta.updated_at = _at(created, 9)
+        if closed is not None:
+            cta.closed_at = cta.updated_at = max(cta.created_at, _at(closed, 16))
+    CTA.objects.bulk_update(
+        [cta for cta, _, _ in dated], ["created_at", "updated_at", "closed_at"], batch_size=300
+    )
+
+
+# ---------- Scorecards ----------
+
+COMPANY_SCORECARD = "Customer health"
+# The company scorecard's measures by group, with weights that add up to 100.
+COMPANY_MEASURES: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
+    ("Product", (("Adoption", 30), ("Engagement", 15), ("Value realised", 15))),
+    ("Relationship", (("Support", 20), ("Sentiment", 20))),
+)
+RELATIONSHIP_MEASURES: dict[str, tuple[tuple[str, int], ...]] = {
+    ANALYTICS_CLOUD: (("Seat adoption", 40), ("Dashboard engagement", 30), ("Support", 30)),
+    DATA_PLATFORM: (
+        ("Reliability", 35),
+        ("Data growth", 25),
+        ("Support", 20),
+        ("Cost efficiency", 20),
+    ),
+    IMPLEMENTATION: (("On schedule", 40), ("On budget", 30), ("Stakeholder satisfaction", 30)),
+    BUSINESS_UNIT: (("Executive alignment", 40), ("Adoption", 35), ("Sentiment", 25)),
+}
+SCORE_COMMENTS: dict[str, tuple[str, ...]] = {
+    "low": (
+        "{Measure} is the main concern: see the open Risk CTA.",
+        "{Measure} dropped after their reorganisation; recovery plan agreed.",
+        "Well below target; raised with the sponsor.",
+    ),
+    "mid": (
+        "{Measure} is fine but flat since the last QBR.",
+        "Some gaps in {measure}; discussed at the last check-in.",
+        "Steady; worth a look at the next check-in.",
+    ),
+    "high": (
+        "{Measure} well above target this quarter.",
+        "On track; nothing to flag.",
+        "Strong: the champion shares the wins internally.",
+    ),
+}
+HISTORY_DAYS = 90
+
+
+def _demo_scorecard(
+    book: DemoBook,
+    name: str,
+    relationship_type: RelationshipType | None,
+    groups: tuple[tuple[str, tuple[tuple[str, int], ...]], ...],
+) -> list[Measure] | None:
+    """The scorecard's active measures, made when missing; None when it is someone else's."""
+    scorecard = Scorecard.objects.filter(relationship_type=relationship_type).first()
+    if scorecard is None:
+        scorecard = Scorecard(name=name, relationship_type=relationship_type)
+        scorecard.full_clean()
+        scorecard.save()
+    elif scorecard.name != name:
+        book.notes.append(
+            f"The scorecard “{scorecard.name}” already existed: the demo left it unscored."
+        )
+        return None
+    if not scorecard.measures.exists():
+        order = 0
+        for group_order, (group_name, measures) in enumerate(groups):
+            group = (
+                MeasureGroup.objects.create(scorecard=scorecard, name=group_name, order=group_order)
+                if group_name
+                else None
+            )
+            for measure_name, weight in measures:
+                Measure.objects.create(
+                    scorecard=scorecard, group=group, name=measure_name, weight=weight, order=order
+                )
+                order += 1
+    return list(scorecard.measures.filter(active=True).order_by("order", "pk"))
+
+
+def _base_health(book: DemoBook, status: str) -> float:
+    """Where a subject's scores sit, from its status."""
+    means: dict[str, int] = {
+        Company.Status.AT_RISK: 46,
+        Company.Status.CHURNED: 28,
+        Relationship.Status.ON_HOLD: 58,
+    }
+    return max(12.0, min(92.0, book.rng.gauss(means.get(status, 76), 9)))
+
+
+def _score_history(book: DemoBook, current: int, drift: int) -> list[int]:
+    """A measure's daily values over the window, ending on `current`.
+
+    Walked back from today: a CSM changes a score every few weeks, mostly in the subject's
+    direction (drift +1: it used to be higher, so it is declining; -1: improving).
+    """
+    rng = book.rng
+    values = [current]
+    for _ in range(HISTORY_DAYS - 1):
+        value = values[-1]
+        if rng.random() < 0.08:
+            sign = drift if drift and rng.random() < 0.75 else rng.choice((-1, 1))
+            value = max(0, min(100, value + sign * rng.randint(2, 9)))
+        values.append(value)
+    return values[::-1]
+
+
+def seed_scorecards(book: DemoBook) -> None:
+    """Scores with comments for most companies and relationships, and 90 days of history.
+
+    The current scores and the older snapshots are bulk-created; today's snapshot goes
+    through `snapshot_take`, which also sets the subject's health score.
+    """
+    rng, today = book.rng, book.today
+    scorecards: dict[str | None, list[Measure] | None] = {
+        None: _demo_scorecard(book, COMPANY_SCORECARD, None, COMPANY_MEASURES)
+    }
+    for type_name, specs in RELATIONSHIP_MEASURES.items():
+        scorecards[type_name] = _demo_scorecard(
+            book, f"{type_name} health", book.types[type_name], (("", specs),)
+        )
+    subjects: list[tuple[Company | Relationship, str, list[Measure]]] = []
+    company_measures = scorecards[None]
+    for customer in book.companies:
+        # Prospects and a few customers nobody has scored yet.
+        if company_measures and customer.status != Company.Status.PROSPECT and rng.random() > 0.06:
+            subjects.append((customer, customer.status, company_measures))
+    for rel in book.relationships:
+        type_measures = scorecards[rel.relationship_type.name]
+        # A relationship in trouble is always scored; a few healthy ones are not yet.
+        if type_measures and (rel.status != Relationship.Status.ACTIVE or rng.random() > 0.1):
+            subjects.append((rel, rel.status, type_measures))
+    scores: list[Score] = []
+    changed: list[dt.date] = []  # by score, the day it was last changed
+    snapshots: list[ScoreSnapshot] = []
+    for subject, status, measures in subjects:
+        company = subject if isinstance(subject, Company) else subject.company
+        relationship = subject if isinstance(subject, Relationship) else None
+        base = _base_health(book, status)
+        declining = status in (Company.Status.AT_RISK, Company.Status.CHURNED)
+        if declining:
+            drift = 1 if rng.random() < 0.8 else 0
+        elif company.stage == Company.Stage.ONBOARDING:
+            drift = -1
+        else:
+            drift = rng.choice((-1, 0, 0, 1))
+        # A measure left unscored now and then ("not scored" is not 0), never the first.
+        scored = [m for n, m in enumerate(measures) if n == 0 or rng.random() > 0.08]
+        histories: list[tuple[int, list[int]]] = []
+        for measure in scored:
+            value = round(max(0, min(100, base + rng.gauss(0, 11))))
+            if rng.random() < 0.7:
+                value = min(100, 5 * round(value / 5))  # CSMs score in round numbers
+            band = "low" if value < 50 else "mid" if value < 75 else "high"
+            comment = ""
+            if rng.random() < 0.75:
+                comment = rng.choice(SCORE_COMMENTS[band]).format(
+                    Measure=measure.name, measure=measure.name.lower()
+                )
+            scores.append(
+                Score(
+                    company=company,
+                    relationship=relationship,
+                    measure=measure,
+                    value=value,
+                    comment=comment,
+                    updated_by=company.csm,
+                )
+            )
+            history = _score_history(book, value, drift)
+            histories.append((measure.weight, history))
+            # Last changed on the last day its history moved (or before the window).
+            unchanged = next(
+                (n for n, old in enumerate(reversed(history)) if old != value), HISTORY_DAYS
+            )
+            changed.append(today - dt.timedelta(days=unchanged))
+        overall = None
+        previous: list[tuple[int, int]] = []
+        for days_ago in range(HISTORY_DAYS - 1, 0, -1):
+            index = HISTORY_DAYS - 1 - days_ago
+            pairs = [(weight, values[index]) for weight, values in histories]
+            if pairs != previous:  # scores change every few weeks: most days repeat the last
+                overall, previous = overall_score(pairs), pairs
+            snapshots.append(
+                ScoreSnapshot(
+                    # Ids rather than instances: thousands of rows, built fast.
+                    company_id=company.pk,
+                    relationship_id=relationship.pk if relationship else None,
+                    day=today - dt.timedelta(days=days_ago),
+                    overall=overall,
+                )
+            )
+    Score.objects.bulk_create(scores, batch_size=500)
+    now = timezone.now()
+    for score, day in zip(scores, changed, strict=True):
+        score.updated_at = min(_working_moment(book, day), now)
+    Score.objects.bulk_update(scores, ["updated_at"], batch_size=300)
+    ScoreSnapshot.objects.bulk_create(snapshots, batch_size=1000)
+    for number, (subject, _, _) in enumerate(subjects, start=1):
+        snapshot_take(subject=subject, day=today)
+        book.progress("Scoring health", number, len(subjects))
+
+
+# ---------- Success plans ----------
+
+# Per plan type, its template objectives: (name, day offset, ((task, day offset), ...)).
+PLAN_TYPES: dict[str, tuple[tuple[str, int, tuple[tuple[str, int], ...]], ...]] = {
+    "Onboarding": (
+        ("Kickoff held", 14, (("Agree the project plan", 5), ("Hold the kickoff meeting", 10))),
+        ("Admins trained", 30, (("Run the admin training", 21), ("Share the admin guide", 25))),
+        (
+            "First dashboards live",
+            60,
+            (("Build the first three dashboards", 45), ("Review them with the champion", 55)),
+        ),
+    ),
+    "Adoption": (
+        ("Monthly usage review in place", 30, (("Agree the usage targets", 10),)),
+        (
+            "A power user in every team",
+            60,
+            (("Name the power users", 20), ("Run the power-user training", 45)),
+        ),
+        ("70% of seats active", 90, (("Send the adoption report", 80),)),
+    ),
+    "Renewal": (
+        (
+            "Value summary shared",
+            30,
+            (("Collect the outcomes", 14), ("Write the value summary", 25)),
+        ),
+        ("Executive sponsor meeting held", 45, (("Book the sponsor meeting", 30),)),
+        ("Renewal signed", 90, (("Send the renewal quote", 60), ("Get the signature", 85))),
+    ),
+}
+PlanStatus = SuccessPlan.Status
+# Plans take these in turn: most are running, some are done or dropped.
+PLAN_STATUS_CYCLE = (
+    PlanStatus.ACTIVE,
+    PlanStatus.DRAFT,
+    PlanStatus.COMPLETED,
+    PlanStatus.ACTIVE,
+    PlanStatus.CANCELLED,
+    PlanStatus.ACTIVE,
+    PlanStatus.COMPLETED,
+    PlanStatus.ACTIVE,
+)
+
+
+def _plan_types() -> dict[str, SuccessPlanType]:
+    """The demo's plan types with their template objectives (made when missing)."""
+    plan_types: dict[str, SuccessPlanType] = {}
+    for order, (name, objectives) in enumerate(PLAN_TYPES.items()):
+        plan_type, created = SuccessPlanType.objects.get_or_create(
+            name=name, defaults={"order": order}
+        )
+        if created:
+            for position, (objective_name, offset, tasks) in enumerate(objectives):
+                objective = TemplateObjective.objects.create(
+                    plan_type=plan_type, name=objective_name, day_offset=offset, order=position
+                )
+                TemplateTask.objects.bulk_create(
+                    TemplateTask(objective=objective, title=title, day_offset=day, order=index)
+                    for index, (title, day) in enumerate(tasks)
+                )
+        plan_types[name] = plan_type
+    return plan_types
+
+
+def seed_success_plans(book: DemoBook) -> None:
+    """About one plan per four companies, some on a relationship, in every status.
+
+    Made with `success_plan_create` (objectives copied from the type's templates); then
+    completed plans have every objective closed, running ones some, cancelled ones none won.
+    Creation, closing and ticking off times are moved back to the days they happened.
+    """
+    rng, today = book.rng, book.today
+    yesterday = today - dt.timedelta(days=1)
+    plan_types = _plan_types()
+    lookups = _cta_lookups()
+    relationships = _relationships_by_company(book)
+    customers = [
+        c for c in book.companies if c.status in (Company.Status.ACTIVE, Company.Status.AT_RISK)
+    ]
+    chosen = rng.sample(customers, min(len(customers), max(8, round(book.size / 4))))
+    plans: list[SuccessPlan] = []
+    dated: list[tuple[CTA, dt.date, dt.date | None]] = []
+    tasks_changed: list[Task] = []
+    for number, company in enumerate(chosen):
+        status = PLAN_STATUS_CYCLE[number % len(PLAN_STATUS_CYCLE)]
+        type_name = {
+            Company.Stage.ONBOARDING: "Onboarding",
+            Company.Stage.RENEWAL: "Renewal",
+        }.get(Company.Stage(company.stage), "Adoption")
+        rels = relationships.get(company.pk, [])
+        relationship = None
+        if rels and rng.random() < 0.45:
+            relationship = rng.choice(rels)
+        # Days from today to the due date, and from the due date back to the plan's start.
+        due, length = {
+            PlanStatus.ACTIVE: (rng.randint(30, 150), rng.randint(120, 200)),
+            PlanStatus.DRAFT: (rng.randint(60, 180), rng.randint(60, 180)),
+            PlanStatus.COMPLETED: (-rng.randint(10, 120), rng.randint(90, 150)),
+            PlanStatus.CANCELLED: (-rng.randint(20, 90), rng.randint(60, 120)),
+        }[status]
+        due_date = today + dt.timedelta(days=due)
+        created_day = min(today, due_date - dt.timedelta(days=length))
+        if relationship is not None:
+            name = f"{relationship.name} {type_name.lower()}"
+        else:
+            name = f"{type_name} plan {due_date.year}"
+
+        owner = company.csm or rng.choice(book.csms)
+        plan = success_plan_create(
+            by=owner,
+            plan_type=plan_types[type_name],
+            company=company,
+            relationship=relationship,
+            name=name,
+            status=status,
+            owner=owner,
+            due_date=due_date,
+        )
+        plan.created_at = plan.updated_at = _at(created_day, 10)
+        plans.append(plan)
+        objectives = list(plan.objectives.order_by("due_date", "pk").prefetch_related("tasks"))
+        closing = {
+            PlanStatus.COMPLETED: len(objectives),
+            PlanStatus.ACTIVE: rng.randint(0, max(0, len(objectives) - 1)),
+        }.get(status, 0)
+        for index, objective in enumerate(objectives):
+            tasks = list(objective.tasks.all())
+            tasks_changed += tasks
+            if status in (PlanStatus.COMPLETED, PlanStatus.CANCELLED):
+                # A finished plan's objectives (and their tasks) were due before the plan was.
+                objective_due = due_date - dt.timedelta(days=14 * (len(objectives) - index))
+                cta_update(cta=objective, by=owner, due_date=objective_due)
+                for position, task in enumerate(tasks):
+                    task.due_date = objective_due - dt.timedelta(days=3 * (len(tasks) - position))
+            assert objective.due_date is not None
+            closed_day: dt.date | None = None
+            if index < closing:
+                closed_day = min(objective.due_date, yesterday)
+                if status == PlanStatus.ACTIVE:
+                    closed_day = max(created_day, today - dt.timedelta(days=rng.randint(1, 20)))
+                done_at = _at(closed_day, 11)
+                for task in tasks:
+                    task.done, task.done_at = True, done_at
+                objective.tasks.update(done=True, done_at=done_at)  # ticked off, then closed
+                cta_set_status(cta=objective, status=lookups.success, by=owner)
+            elif status == PlanStatus.CANCELLED:
+                closed_day = due_date
+                cta_set_status(
+                    cta=objective, status=lookups.lost, by=owner, confirm_open_tasks=True
+                )
+            elif status == PlanStatus.ACTIVE and index == closing:
+                cta_set_status(cta=objective, status=lookups.in_progress, by=owner)
+            dated.append((objective, created_day, closed_day))
+        book.progress("Writing success plans", number + 1, len(chosen))
+    Task.objects.bulk_update(tasks_changed, ["due_date", "done", "done_at"], batch_size=300)
+    SuccessPlan.objects.bulk_update(plans, ["created_at", "updated_at"])
+    _backdate_ctas(dated)
+
+
+# ---------- Usage ----------
+
+USAGE_METRICS = (("Active users", "users"), ("Logins", "logins"), ("Reports run", "reports"))
+USAGE_WEEKS = 52
+
+
+def _usage_metrics() -> list[UsageMetric]:
+    metrics = []
+    for order, (name, unit) in enumerate(USAGE_METRICS):
+        metric, _ = UsageMetric.objects.get_or_create(
+            name=name, defaults={"unit": unit, "order": order}
+        )
+        metrics.append(metric)
+    return metrics
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _current_users(relationship: Relationship) -> float:
+    """How many people use the product each week now, from its attributes and revenue."""
+    attributes = relationship.attributes
+    if relationship.relationship_type.name == ANALYTICS_CLOUD:
+        seats = _number(attributes.get("seats"), float(relationship.arr) / 600)
+        return max(3.0, seats * _number(attributes.get("adoption"), 60) / 100)
+    return max(3.0, float(relationship.arr) / 1_200)
+
+
+def _weekly_users(
+    book: DemoBook, weeks: list[dt.date], current: float, trend: str, first: dt.date | None
+) -> list[float]:
+    """Active users per week: the trend's line with noise and holiday dips, 0 before `first`."""
+    rng = book.rng
+    start_level = {
+        "growing": rng.uniform(0.45, 0.8),
+        "flat": rng.uniform(0.92, 1.08),
+        "declining": rng.uniform(1.35, 1.9),
+    }[trend]
+    skipped = sum(1 for week in weeks if first is not None and week < first)
+    live = len(weeks) - skipped
+    values = []
+    for index, week in enumerate(weeks):
+        if index < skipped:
+            values.append(0.0)
+            continue
+        # Ramps up over the first ten weeks of a product that went live within the year.
+        ramp = min(1.0, (index - skipped + 1) / 10) if skipped else 1.0
+        progress = (index - skipped) / max(1, live - 1)
+        level = current * (start_level + (1 - start_level) * progress) * ramp
+        if (week.month, week.day) >= (12, 21) or (week.month, week.day) <= (1, 3):
+            level *= 0.55  # the holidays
+        values.append(max(0.0, level * (1 + rng.gauss(0, 0.05))))
+    return values
+
+
+def seed_usage(book: DemoBook) -> None:
+    """52 weeks of active users, logins and reports for the products and every company.
+
+    A company's usage is the sum of its products'; a prospect shows its trial. Bulk-created
+    (the weeks are Mondays, the relationships the company's).
+    """
+    rng, today = book.rng, book.today
+    metrics = _usage_metrics()
+    last = today - dt.timedelta(days=today.weekday())
+    weeks = [last - dt.timedelta(weeks=USAGE_WEEKS - 1 - n) for n in range(USAGE_WEEKS)]
+    relationships = _relationships_by_company(book)
+    rows: list[UsageValue] = []
+
+    def add(company: Company, relationship: Relationship | None, users: list[float]) -> None:
+        per_user = (rng.uniform(2.5, 5.5), rng.uniform(0.4, 2.2))
+        relationship_id = relationship.pk if relationship else None
+        for index, week in enumerate(weeks):
+            values = [
+                users[index],
+                users[index] * per_user[0] * (1 + rng.gauss(0, 0.06)),
+                users[index] * per_user[1] * (1 + rng.gauss(0, 0.1)),
+            ]
+            rows.extend(
+                UsageValue(
+                    company_id=company.pk,
+                    relationship_id=relationship_id,
+                    metric_id=metric.pk,
+                    week=week,
+                    value=Decimal(max(0, round(value))),
+                )
+                for metric, value in zip(metrics, values, strict=True)
+            )
+
+    for number, company in enumerate(book.companies, start=1):
+        products = [r for r in relationships.get(company.pk, []) if _is_product(r)]
+        total = [0.0] * USAGE_WEEKS
+        if company.status == Company.Status.PROSPECT:
+            trial = last - dt.timedelta(weeks=rng.randint(6, 16))
+            total = _weekly_users(book, weeks, rng.uniform(8, 30), "growing", trial)
+        for relationship in products:
+            if relationship.status in (Relationship.Status.AT_RISK, Relationship.Status.CHURNED):
+                trend = "declining"
+            elif company.stage == Company.Stage.ONBOARDING:
+                trend = "growing"
+            else:
+                trend = rng.choices(["growing", "flat", "declining"], weights=[45, 40, 15])[0]
+            first = relationship.start_date if relationship.start_date else None
+            users = _weekly_users(book, weeks, _current_users(relationship), trend, first)
+            if relationship.status == Relationship.Status.CHURNED and company.renewal_date:
+                gone = company.renewal_date
+                users = [
+                    0.0 if week > gone else value for week, value in zip(weeks, users, strict=True)
+                ]
+            add(company, relationship, users)
+            total = [a + b for a, b in zip(total, users, strict=True)]
+        add(company, None, total)
+        book.progress("Recording usage", number, len(book.companies))
+    UsageValue.objects.bulk_create(rows, batch_size=2000)
+
+
+# ---------- NPS ----------
+
+NPS_COMMENTS: dict[str, tuple[str, ...]] = {
+    "promoter": (
+        "The dashboards save my team hours every week.",
+        "Great support team, always quick to help.",
+        "Easy to roll out to new teams.",
+        "The new alerting is exactly what we needed.",
+        "Our CSM really understands our business.",
+    ),
+    "passive": (
+        "Good product, but reports are slow at month end.",
+        "Works well; the admin console could be simpler.",
+        "We need a better Excel export.",
+        "Fine for analysts, harder for occasional users.",
+    ),
+    "detractor": (
+        "Too many sync failures this quarter.",
+        "Hard to justify the price with our current usage.",
+        "Support took days to answer our P1 ticket.",
+        "Our users find it hard to learn.\nWe need more training in our language.",
+        "We lost our main admin and nobody knows the setup.",
+    ),
+}
+NPS_BY_SENTIMENT: dict[str, tuple[int, ...]] = {
+    Sentiment.POSITIVE: (8, 9, 9, 10, 10),
+    Sentiment.NEUTRAL: (6, 7, 7, 8, 8, 9),
+    Sentiment.NEGATIVE: (2, 3, 4, 5, 6, 6),
+    Sentiment.UNKNOWN: (5, 6, 7, 8, 9),
+}
+
+
+def seed_surveys(book: DemoBook) -> None:
+    """Two to eight NPS answers per customer over the past year, from its people."""
+    rng, today = book.rng, book.today
+    relationships = _relationships_by_company(book)
+    responses: list[SurveyResponse] = []
+    for company in book.companies:
+        people = book.people.get(company.pk, [])
+        if company.status == Company.Status.PROSPECT or not people:
+            continue
+        products = [r for r in relationships.get(company.pk, []) if _is_product(r)]
+        start, end = _customer_since(company, today), _customer_until(company, today)
+        count = {
+            Company.Segment.ENTERPRISE: rng.randint(4, 8),
+            Company.Segment.MID_MARKET: rng.randint(3, 6),
+        }.get(Company.Segment(company.segment), rng.randint(2, 4))
+        unhappy = company.status in (Company.Status.AT_RISK, Company.Status.CHURNED)
+        for _ in range(count):
+            respondent = rng.choice(people)
+            score = rng.choice(NPS_BY_SENTIMENT[respondent.sentiment])
+            if unhappy:
+                score = max(0, score - rng.randint(0, 3))
+            kind = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+            responses.append(
+                SurveyResponse(
+                    company=company,
+                    relationship=rng.choice(products) if products and rng.random() < 0.3 else None,
+                    person_id=respondent.person_id,
+                    score=score,
+                    comment=rng.choice(NPS_COMMENTS[kind]) if rng.random() < 0.55 else "",
+                    responded_on=start
+                    + dt.timedelta(days=rng.randint(0, max(0, (end - start).days))),
+                )
+            )
+    SurveyResponse.objects.bulk_create(responses, batch_size=1000)
+    book.progress("Collecting NPS answers", len(responses), len(responses))
+
+
 Step = Callable[[DemoBook], None]
 
 # In order; each step may use what the steps before it kept on the book.
@@ -1155,6 +2519,12 @@ STEPS: list[Step] = [
     seed_people,
     seed_relationship_people,
     seed_layouts,
+    seed_activities,
+    seed_ctas,
+    seed_scorecards,
+    seed_success_plans,
+    seed_usage,
+    seed_surveys,
 ]
 
 
@@ -1223,6 +2593,35 @@ def demo_book_delete() -> None:
     ).delete()
     Partner.objects.filter(name__in=[PARTNER_A, PARTNER_B]).delete()
     Layout.objects.filter(description__endswith=DEMO_LAYOUT_MARK).delete()
+    _demo_lookups_delete()
+
+
+def _demo_lookups_delete() -> None:
+    """Delete the lookups the demo added that nothing else uses any more.
+
+    The CSM's work on the demo companies went with them; the lookups created by the
+    migration (activity types, CTA types, priorities, statuses, grade bands) stay.
+    """
+    playbooks = Q(pk__in=[])
+    for spec in PLAYBOOKS:
+        playbooks |= Q(name=spec.name, description=spec.description)
+    Playbook.objects.filter(playbooks).delete()
+    reasons = Q(pk__in=[])
+    for cta_type, names in CTA_REASONS.items():
+        reasons |= Q(cta_type__name=cta_type, name__in=names)
+    CTAReason.objects.filter(reasons).annotate(used=Count("ctas")).filter(used=0).delete()
+    SuccessPlanType.objects.filter(name__in=PLAN_TYPES).annotate(used=Count("plans")).filter(
+        used=0
+    ).delete()
+    UsageMetric.objects.filter(name__in=[name for name, _ in USAGE_METRICS]).annotate(
+        used=Count("values")
+    ).filter(used=0).delete()
+    # Scorecards of the demo's relationship types went with the types; those of types
+    # still in use stay when someone has scored against them.
+    scorecards = [COMPANY_SCORECARD, *(f"{name} health" for name in RELATIONSHIP_MEASURES)]
+    Scorecard.objects.filter(name__in=scorecards).annotate(used=Count("measures__scores")).filter(
+        used=0
+    ).delete()
 
 
 def demo_counts() -> dict[str, int]:
@@ -1233,4 +2632,7 @@ def demo_counts() -> dict[str, int]:
         "relationships": Relationship.objects.filter(company__in=companies).count(),
         "people": CompanyPerson.objects.filter(company__in=companies).count(),
         "partners": Partner.objects.filter(name__in=[PARTNER_A, PARTNER_B]).count(),
+        "activities": Activity.objects.filter(company__in=companies).count(),
+        "ctas": CTA.objects.filter(company__in=companies).count(),
+        "success plans": SuccessPlan.objects.filter(company__in=companies).count(),
     }
