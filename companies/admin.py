@@ -18,6 +18,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from companies.models import MAX_LEVEL, Company, CompanyPerson, Person
+from partners.admin import assign_to_partner, deleted_objects_with_grants, remove_partner
+from partners.services import partner_assign, partner_unassign
 
 
 @admin.register(Company)
@@ -46,6 +48,7 @@ class CompanyAdmin(admin.ModelAdmin):
     ordering = ("tree_id", "lft")
     show_full_result_count = False
     list_per_page = 50
+    actions = [assign_to_partner, remove_partner]
     readonly_fields = ("place_in_hierarchy", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "external_id", "parent", "place_in_hierarchy")}),
@@ -104,6 +107,18 @@ class CompanyAdmin(admin.ModelAdmin):
         if request.GET.get("model_name") == "company" and request.GET.get("field_name") == "parent":
             queryset = queryset.filter(level__lt=MAX_LEVEL)
         return queryset, may_have_duplicates
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        return deleted_objects_with_grants(super().get_deleted_objects(objs, request))
+
+    def save_model(self, request: HttpRequest, obj: Company, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The partner goes through the service, which keeps its group's permissions in step.
+        if "managed_by" in form.changed_data:
+            if obj.managed_by is not None:
+                partner_assign(records=[obj], partner=obj.managed_by, by=request.user)
+            else:
+                partner_unassign(records=[obj], by=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Company]) -> None:
         # One by one, deepest first, so mptt closes each gap in the tree (a bulk delete

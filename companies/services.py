@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from companies.models import Company, CompanyPerson, Person
+from partners.services import partner_grants_sync
 
 
 @transaction.atomic
@@ -18,6 +19,9 @@ def company_create(*, by: AbstractBaseUser | None = None, **fields: Any) -> Comp
         company.external_id = None
     company.full_clean()
     company.save()
+    if company.managed_by_id is not None:
+        # The partner's group gets its permissions in the same transaction.
+        partner_grants_sync(records=[company])
     return company
 
 
@@ -32,6 +36,8 @@ def company_update(
         company.external_id = None
     company.full_clean()
     company.save()
+    if "managed_by" in fields:
+        partner_grants_sync(records=[company])
     return company
 
 

@@ -21,6 +21,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from partners.admin import assign_to_partner, deleted_objects_with_grants, remove_partner
+from partners.services import partner_assign, partner_grants_sync, partner_unassign
 from relationships.forms import (
     ATTRIBUTE_PREFIX,
     RelationshipForm,
@@ -170,6 +172,7 @@ class RelationshipAdmin(admin.ModelAdmin):
     autocomplete_fields = ("company", "csm", "managed_by")
     readonly_fields = ("relationship_type", "created_at", "updated_at")
     show_full_result_count = False
+    actions = [assign_to_partner, remove_partner]
     base_fieldsets: Any = (
         (None, {"fields": ("company", "relationship_type", "name", "status", "stage")}),
         (
@@ -178,6 +181,20 @@ class RelationshipAdmin(admin.ModelAdmin):
         ),
         ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        return deleted_objects_with_grants(super().get_deleted_objects(objs, request))
+
+    def save_model(self, request: HttpRequest, obj: Relationship, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The partner goes through the service, which keeps the permissions in step; a
+        # relationship without one follows its company's partner, so a new company counts too.
+        if "managed_by" in form.changed_data and obj.managed_by is not None:
+            partner_assign(records=[obj], partner=obj.managed_by, by=request.user)
+        elif "managed_by" in form.changed_data:
+            partner_unassign(records=[obj], by=request.user)
+        elif not change or "company" in form.changed_data:
+            partner_grants_sync(records=[obj])
 
     def get_inlines(self, request: HttpRequest, obj: Relationship | None) -> list[Any]:
         # Only once the relationship exists: its company is what a person must belong to,

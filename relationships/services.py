@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from companies.models import CompanyPerson
+from partners.services import partner_grants_sync
 from relationships.attributes import clean_attributes, is_empty
 from relationships.models import Relationship, RelationshipPerson
 
@@ -19,6 +20,8 @@ def relationship_create(*, by: AbstractBaseUser | None = None, **fields: Any) ->
     relationship = Relationship(**fields)
     relationship.full_clean()
     relationship.save()
+    # Its own partner's group, or its company's, gets its permissions in this transaction.
+    partner_grants_sync(records=[relationship])
     return relationship
 
 
@@ -31,6 +34,8 @@ def relationship_update(
         setattr(relationship, name, value)
     relationship.full_clean()
     relationship.save()
+    if "managed_by" in fields or "company" in fields:
+        partner_grants_sync(records=[relationship])
     return relationship
 
 

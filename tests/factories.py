@@ -15,6 +15,7 @@ from companies.models import Company, CompanyPerson, Person
 from layouts.models import Layout, Section
 from layouts.sections import REGISTRY
 from partners.models import Partner, PartnerUser
+from partners.services import partner_grants_sync, partner_group_ensure, partner_user_add
 from relationships.models import (
     Relationship,
     RelationshipPerson,
@@ -70,24 +71,38 @@ class PartnerFactory(DjangoModelFactory[Partner]):
     class Meta:
         model = Partner
         django_get_or_create = ("name",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Partner {n}")
     region = factory.Faker("random_element", elements=["EMEA", "NA", "APAC", "LATAM"])
     contact_name = factory.Faker("name")
     contact_email = factory.Faker("company_email")
 
+    @factory.post_generation
+    def partner_group(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """The partner's own group, as partners.services.partner_create makes it."""
+        if create:
+            partner_group_ensure(partner=self)
+
 
 class PartnerUserFactory(DjangoModelFactory[PartnerUser]):
+    """A partner user made by the service: in the partner's group and their bundle."""
+
     class Meta:
         model = PartnerUser
 
     partner = factory.SubFactory(PartnerFactory)
     user = factory.SubFactory(UserFactory)
 
+    @classmethod
+    def _create(cls, model_class: type[PartnerUser], *args: Any, **kwargs: Any) -> PartnerUser:
+        return partner_user_add(**kwargs)
+
 
 class CompanyFactory(DjangoModelFactory[Company]):
     class Meta:
         model = Company
+        skip_postgeneration_save = True
 
     name = factory.Faker("company")
     external_id = factory.Sequence(lambda n: f"ACC-{n:06d}")
@@ -102,6 +117,12 @@ class CompanyFactory(DjangoModelFactory[Company]):
     mrr = factory.LazyAttribute(lambda c: (c.arr / 12).quantize(Decimal("0.01")))
     renewal_date = factory.Faker("date_between", start_date="+1d", end_date="+400d")
     original_contract_date = factory.Faker("date_between", start_date="-5y", end_date="-30d")
+
+    @factory.post_generation
+    def partner_grants(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """`managed_by=partner` grants the partner's group, as the services do."""
+        if create and self.managed_by_id is not None:
+            partner_grants_sync(records=[self])
 
 
 class PersonFactory(DjangoModelFactory[Person]):
@@ -148,6 +169,7 @@ class RelationshipTypeFieldFactory(DjangoModelFactory[RelationshipTypeField]):
 class RelationshipFactory(DjangoModelFactory[Relationship]):
     class Meta:
         model = Relationship
+        skip_postgeneration_save = True
 
     company = factory.SubFactory(CompanyFactory)
     relationship_type = factory.SubFactory(RelationshipTypeFactory)
@@ -157,6 +179,12 @@ class RelationshipFactory(DjangoModelFactory[Relationship]):
     mrr = factory.LazyAttribute(lambda r: (r.arr / 12).quantize(Decimal("0.01")))
     start_date = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=200))
     attributes = factory.LazyFunction(dict)
+
+    @factory.post_generation
+    def partner_grants(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Its own partner's group, or its company's, gets its permissions (services do too)."""
+        if create and (self.managed_by_id is not None or self.company.managed_by_id is not None):
+            partner_grants_sync(records=[self])
 
 
 class RelationshipPersonFactory(DjangoModelFactory[RelationshipPerson]):
