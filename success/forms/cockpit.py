@@ -300,8 +300,12 @@ class CTAForm(forms.Form):
         # A new CTA starts open; closing one goes through its "Close" dialog or the edit.
         fields["status"].queryset = statuses if cta else statuses.filter(is_closed=False)  # type: ignore[attr-defined]
         keep_owner = Q(pk=cta.owner_id) if cta and cta.owner_id else Q(pk__in=[])
+        # A partner user gives CTAs to their partner's users or the record's CSM only.
+        owners = cta_owner_choices(
+            user=user, company_id=company_id, relationship_id=_as_id(self._raw("relationship"))
+        )
         fields["owner"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            Q(pk__in=cta_owner_choices()) | keep_owner
+            Q(pk__in=owners) | keep_owner
         ).order_by("first_name", "last_name", "username")
 
     def _raw(self, name: str) -> Any:
@@ -389,9 +393,15 @@ class TaskForm(forms.Form):
         error_messages={"invalid": "Enter the due date as a date, e.g. 2026-03-31."},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: AnyUser | None = None, cta: CTA | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = cta_owner_choices()  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = cta_owner_choices(  # type: ignore[attr-defined]
+            user=user,
+            company_id=cta.company_id if cta else None,
+            relationship_id=cta.relationship_id if cta else None,
+        )
 
 
 class PlaybookForm(forms.Form):
@@ -455,9 +465,9 @@ class BulkForm(forms.Form):
     )
     confirm = forms.BooleanField(required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: AnyUser | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = cta_owner_choices()  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = cta_owner_choices(user=user)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

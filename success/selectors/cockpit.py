@@ -20,7 +20,13 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from companies.models import Company
-from partners.access import AnyUser, companies_visible_to, ctas_visible_to
+from partners.access import (
+    AnyUser,
+    companies_visible_to,
+    ctas_visible_to,
+    partner_of,
+    relationships_visible_to,
+)
 from relationships.models import Relationship
 from success.models import CTA, CTAPriority, CTAReason, CTAStatus, CTAType, Playbook, Task
 
@@ -55,11 +61,27 @@ RELATIONSHIP_NONE = "none"
 # ---------- who may own a CTA ----------
 
 
-def cta_owner_choices() -> QuerySet[User]:
-    """The people a CTA (or task) may be given to: the active internal users, by name."""
-    return User.objects.filter(is_active=True, partner_membership__isnull=True).order_by(
-        "first_name", "last_name", "username"
-    )
+def cta_owner_choices(
+    *, user: AnyUser | None = None, company_id: Any = None, relationship_id: Any = None
+) -> QuerySet[User]:
+    """The people a CTA (or task) may be given to, by name: the active internal users; for a
+    partner user `user`, their partner's users and the CSM of the record (`company_id`, or
+    `relationship_id`), never the rest of the internal staff."""
+    users = User.objects.filter(is_active=True)
+    partner = partner_of(user) if user is not None else None
+    if user is None or partner is None:
+        return users.filter(partner_membership__isnull=True).order_by(
+            "first_name", "last_name", "username"
+        )
+    allowed = Q(partner_membership__partner=partner)
+    # Subqueries through the visibility rules: a record the user may not see adds nobody.
+    if company_id is not None:
+        allowed |= Q(pk__in=companies_visible_to(user).filter(pk=company_id).values("csm_id"))
+    if relationship_id is not None:
+        allowed |= Q(
+            pk__in=relationships_visible_to(user).filter(pk=relationship_id).values("csm_id")
+        )
+    return users.filter(allowed).order_by("first_name", "last_name", "username")
 
 
 # ---------- one CTA ----------

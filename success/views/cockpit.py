@@ -151,7 +151,7 @@ def _dialog(
 def _filter_form(request: SignedInRequest) -> tuple[CockpitFilterForm, list[Any]]:
     """The filter form with its choices (five small lookup queries) and the reassign owners."""
     user = request.user
-    owners = list(cta_owner_choices())
+    owners = list(cta_owner_choices(user=user))
     partner = is_partner_user(user)
     default_owner = OWNER_ANYONE if partner else OWNER_ME
     data = request.GET.copy()
@@ -233,7 +233,7 @@ def cockpit_bulk(request: SignedInRequest) -> HttpResponse:
     _require(user, CHANGE_CTA)
     ids = request.POST.getlist("cta")
     selection = cockpit_selection(user=user, ids=ids)
-    form = BulkForm(request.POST)
+    form = BulkForm(request.POST, user=user)
     if not form.is_valid():
         message = " ".join(str(e) for errors in form.errors.values() for e in errors)
         return _notice(request, message, error=True)
@@ -479,7 +479,7 @@ def _detail(
         "can_add_task": user.has_perm(ADD_TASK),
         "can_change_task": user.has_perm(CHANGE_TASK),
         "can_delete_task": user.has_perm(DELETE_TASK),
-        "task_form": task_form or TaskForm(initial={"owner": cta.owner_id}),
+        "task_form": task_form or TaskForm(initial={"owner": cta.owner_id}, user=user, cta=cta),
         "playbook_form": playbook_form or PlaybookForm(cta_type_id=cta.cta_type_id),
         "playbooks": playbooks_for(cta_type=cta.cta_type_id) if user.has_perm(ADD_TASK) else [],
     }
@@ -503,7 +503,7 @@ def cta_task_add(request: SignedInRequest, pk: int) -> HttpResponse:
     user = request.user
     cta = cta_for(user=user, pk=pk)
     _require(user, ADD_TASK)
-    form = TaskForm(request.POST)
+    form = TaskForm(request.POST, user=user, cta=cta)
     if form.is_valid():
         try:
             task_create(cta=cta, **form.cleaned_data)

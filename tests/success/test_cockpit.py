@@ -29,6 +29,7 @@ from success.selectors.cockpit import (
 from tests.factories import (
     CompanyFactory,
     CTAFactory,
+    PartnerUserFactory,
     RelationshipFactory,
     RelationshipTypeFactory,
     TaskFactory,
@@ -395,7 +396,8 @@ def test_bulk_actions_ignore_and_report_ctas_the_user_may_not_see(
     partner_a_client, partner_a_user, partner_a, partner_b
 ):
     grant(partner_a_user, "change_cta")
-    colleague = UserFactory()
+    # A partner user gives CTAs to their partner's users only.
+    colleague = PartnerUserFactory(partner=partner_a).user
     ours = CTAFactory(company=CompanyFactory(managed_by=partner_a))
     foreign = CTAFactory(company=CompanyFactory(managed_by=partner_b))
     foreign_owner = foreign.owner
