@@ -79,7 +79,17 @@ class PartnerUserForm(forms.ModelForm):
         return user
 
 
-class PartnerUserInline(admin.TabularInline):
+class BundleWidgetMixin:
+    """The bundle select links to the group's pages, but offers no delete from a user's row."""
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        if db_field.name == "bundle" and formfield is not None:
+            formfield.widget.can_delete_related = False
+        return formfield
+
+
+class PartnerUserInline(BundleWidgetMixin, admin.TabularInline):
     model = PartnerUser
     form = PartnerUserForm
     fields = ("user", "bundle", "created_at")
@@ -155,7 +165,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartnerUser)
-class PartnerUserAdmin(admin.ModelAdmin):
+class PartnerUserAdmin(BundleWidgetMixin, admin.ModelAdmin):
     form = PartnerUserForm
     list_display = ("user", "partner", "bundle", "created_at")
     list_select_related = ("user", "partner", "bundle")

@@ -95,11 +95,15 @@ def test_the_bundle_select_defaults_to_the_default_bundle_and_offers_no_partner_
 ):
     response = admin_client.get(admin_url(Partner, "change", partner_a.pk))
 
+    html = response.content.decode()
     field = response.context["inline_admin_formsets"][0].formset.forms[0]["bundle"]
     offered = [str(label) for _, label in field.field.choices]
     assert field.value() == Group.objects.get(name=DEFAULT_BUNDLE).pk
     assert DEFAULT_BUNDLE in offered and "CSM" in offered
     assert "Partner: Partner A" not in offered
+    # No "delete this group" link beside a user's bundle.
+    assert 'id="view_id_members-0-bundle"' in html
+    assert 'id="delete_id_members-0-bundle"' not in html
 
 
 def test_a_partner_users_bundle_is_changed_on_the_partners_page(
