@@ -64,6 +64,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication: an admin viewing as a partner user runs as that user from here on.
+    "partners.middleware.ViewAsMiddleware",
+    "partners.middleware.PartnerBoundaryMiddleware",
 ]
 
 ROOT_URLCONF = "gainsight_lite.urls"
@@ -164,5 +167,8 @@ LOGGING = {
         },
         # runserver's request lines; configuring "django" above resets this child logger.
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # Who viewed the application as which partner user, and when (printed by the root's
+        # handler; propagating keeps it visible to pytest's caplog too).
+        "gainsight_lite.audit": {"level": "INFO"},
     },
 }

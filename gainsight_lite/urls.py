@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("layouts.urls")),
     # Timeline, Cockpit, Success Plans.
     path("", include("success.urls")),
+    # Viewing the application as a partner user (admins).
+    path("partners/", include("partners.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -19,7 +19,7 @@ from gainsight_lite.http import HtmxHttpRequest
 from layouts.models import Layout, Section
 from layouts.sections import REGISTRY, SectionContext, section_url
 from layouts.selection import layout_for, viewer_for
-from partners.access import get_company_for, get_relationship_for
+from partners.access import get_company_for, get_relationship_for, section_kind_allowed
 from relationships.models import Relationship
 from relationships.selectors import relationship_company_visible
 
@@ -45,13 +45,21 @@ def _header(request: HttpRequest, subject: Company | Relationship) -> dict[str, 
 
 
 def _placeholders(
-    subject: Company | Relationship, sections: list[Section], focus: Section | None
+    request: HttpRequest,
+    subject: Company | Relationship,
+    sections: list[Section],
+    focus: Section | None,
 ) -> list[dict[str, Any]]:
     rows = []
-    for index, section in enumerate(sections):
-        kind = REGISTRY.get(section.kind)
-        if kind is None:
-            continue
+    # Partner users get the kinds allowed to them only, whatever the layout holds.
+    shown = [
+        section
+        for section in sections
+        if (kind := REGISTRY.get(section.kind)) is not None
+        and section_kind_allowed(request.user, kind)
+    ]
+    for index, section in enumerate(shown):
+        kind = REGISTRY[section.kind]
         if section.collapsed:
             trigger = "toggle once from:closest details"
         else:
@@ -83,7 +91,7 @@ def _page(
         "subject": subject,
         "is_company": isinstance(subject, Company),
         "layout": layout,
-        "placeholders": _placeholders(subject, sections, focus),
+        "placeholders": _placeholders(request, subject, sections, focus),
         "focus_html": mark_safe(focus_html),  # noqa: S308 - our own rendered section
         "previewing": previewed is not None,
         **_header(request, subject),
@@ -110,12 +118,18 @@ def _previewed_layout(request: HttpRequest, subject: Company | Relationship) -> 
     return layout
 
 
-def _section_of(subject: Company | Relationship, section_id: int) -> Section:
+def _section_of(request: HttpRequest, subject: Company | Relationship, section_id: int) -> Section:
+    """The section `section_id` of the subject's layouts; 404 when the viewer may not see its
+    kind (a partner user and a kind not for partners), the same as no such section."""
     sections = Section.objects.select_related("layout").filter(layout__in=_layouts_of(subject))
     try:
-        return sections.get(pk=section_id)
+        section = sections.get(pk=section_id)
     except Section.DoesNotExist:
         raise Http404("No such section on this page.") from None
+    kind = REGISTRY.get(section.kind)
+    if kind is None or not section_kind_allowed(request.user, kind):
+        raise Http404("No such section on this page.")
+    return section
 
 
 def _render_section(
@@ -147,7 +161,7 @@ def _render_section(
 def _section(
     request: HtmxHttpRequest, subject: Company | Relationship, section_id: int
 ) -> HttpResponse:
-    section = _section_of(subject, section_id)
+    section = _section_of(request, subject, section_id)
     response = _render_section(request, subject, section)
     if request.htmx:
         return response
@@ -157,7 +171,7 @@ def _section(
 def _action(
     request: HttpRequest, subject: Company | Relationship, section_id: int, action: str
 ) -> HttpResponse:
-    section = _section_of(subject, section_id)
+    section = _section_of(request, subject, section_id)
     kind = REGISTRY.get(section.kind)
     if kind is None:
         raise Http404("This kind of section no longer exists.")

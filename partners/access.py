@@ -1,32 +1,41 @@
 """Who may see and change which records — decided here and only here.
 
 Every view and every 360 section gets its records through these functions:
-`companies_visible_to(user)` / `relationships_visible_to(user)` for lists and
-`get_company_for(user, pk, action=...)` / `get_relationship_for(...)` for one record,
-which answers 404 for a record the user may not see (the same as one that does not exist)
-and 403 for an action the user's role does not allow.
+`companies_visible_to(user)` / `relationships_visible_to(user)` (and the work objects'
+helpers built on them) for lists, and `get_company_for(user, pk, action=...)` /
+`get_relationship_for(...)` for one record, which answers 404 for a record the user may not
+see (the same as one that does not exist) and 403 for an action the user may not do.
 
-Internal users see every record. A partner user sees a company its partner manages, and a
-relationship its partner manages (or that has no partner of its own and whose company the
-partner manages), unless the partner's data scope is companies only.
+Internal users see every record; what they may do follows their groups' model permissions.
+A partner user sees the records on which their partner's group holds the `view` object
+permission — rows of the direct foreign-key tables CompanyGroupObjectPermission and
+RelationshipGroupObjectPermission that partners.services keeps in step with `managed_by` —
+joined in SQL, never as lists of ids. Nothing when the partner is inactive; no relationship
+(nor work on one) when its data scope is companies only. What a partner user may do with a
+record is their bundle's model permission AND their partner's object permission on it.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from companies.models import Company
-from partners.models import Partner
+from partners.models import (
+    CompanyGroupObjectPermission,
+    Partner,
+    RelationshipGroupObjectPermission,
+)
 from relationships.models import Relationship
 from success.models import CTA, Activity, SuccessPlan
 
 Action = Literal["view", "change", "delete"]
 AnyUser = User | AnonymousUser
+RecordModel = type[Company] | type[Relationship]
 
 
 def partner_of(user: AnyUser) -> Partner | None:
@@ -44,6 +53,62 @@ def is_partner_user(user: AnyUser) -> bool:
     return partner_of(user) is not None
 
 
+def _permission(model: RecordModel, action: str) -> QuerySet[Permission, Any]:
+    """The permission's id as a constant subquery: no join to auth_permission per row."""
+    return (
+        Permission.objects.filter(
+            content_type__app_label=model._meta.app_label,
+            codename=f"{action}_{model._meta.model_name}",
+        )
+        .order_by()
+        .values("pk")[:1]
+    )
+
+
+def _joined(model: RecordModel, partner: Partner, action: str) -> Q:
+    """A JOIN of the records to the rows granting `action` to the partner's group.
+
+    For the lists of companies and relationships, counted and paged: SQLite walks the
+    partner's rows in the unique (group, permission, record) index and looks each record up
+    by its key, so a partner's list costs its own size, not the whole table's. The unique
+    index makes one row per record: no duplicates.
+    """
+    related = (
+        "companygroupobjectpermission" if model is Company else "relationshipgroupobjectpermission"
+    )
+    return Q(
+        **{
+            f"{related}__group_id": partner.group_id or 0,
+            f"{related}__permission_id": _permission(model, action),
+        }
+    )
+
+
+def _granted(model: RecordModel, partner: Partner, action: str, ref: str = "pk") -> Exists:
+    """EXISTS a row granting `action` on the record at `ref` to the partner's group.
+
+    For the work objects (activities, CTAs, plans), listed newest first a page at a time:
+    SQLite walks their own index in order and probes the unique (group, permission,
+    record) index once per row until the page is full.
+    """
+    table = CompanyGroupObjectPermission if model is Company else RelationshipGroupObjectPermission
+    return Exists(
+        table.objects.filter(
+            group_id=partner.group_id or 0,
+            permission_id=_permission(model, action),
+            content_object_id=OuterRef(ref),
+        )
+    )
+
+
+def _sees_records(partner: Partner) -> bool:
+    return partner.active and partner.group_id is not None
+
+
+def _sees_relationships(partner: Partner) -> bool:
+    return _sees_records(partner) and partner.sees_relationships
+
+
 def companies_visible_to(user: AnyUser) -> QuerySet[Company]:
     """The companies `user` may see."""
     if not user.is_authenticated:
@@ -51,9 +116,9 @@ def companies_visible_to(user: AnyUser) -> QuerySet[Company]:
     partner = partner_of(user)
     if partner is None:
         return Company.objects.all()
-    if not partner.active:
+    if not _sees_records(partner):
         return Company.objects.none()
-    return Company.objects.filter(managed_by=partner)
+    return Company.objects.filter(_joined(Company, partner, "view"))
 
 
 def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
@@ -63,10 +128,18 @@ def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
     partner = partner_of(user)
     if partner is None:
         return Relationship.objects.all()
-    if not partner.active or not partner.sees_relationships:
+    if not _sees_relationships(partner):
         return Relationship.objects.none()
-    return Relationship.objects.filter(
-        Q(managed_by=partner) | Q(managed_by__isnull=True, company__managed_by=partner)
+    return Relationship.objects.filter(_joined(Relationship, partner, "view"))
+
+
+def _work_visible(partner: Partner) -> Q:
+    """Work on a visible company, and on a visible relationship when it names one."""
+    company = Q(_granted(Company, partner, "view", "company_id"))
+    if not _sees_relationships(partner):
+        return company & Q(relationship__isnull=True)
+    return company & (
+        Q(relationship__isnull=True) | Q(_granted(Relationship, partner, "view", "relationship_id"))
     )
 
 
@@ -74,50 +147,74 @@ def activities_visible_to(user: AnyUser) -> QuerySet[Activity]:
     """The activities `user` may see: their company visible, their relationship (if any) too."""
     if not user.is_authenticated:
         return Activity.objects.none()
-    if partner_of(user) is None:
+    partner = partner_of(user)
+    if partner is None:
         return Activity.objects.all()
-    # Subqueries, not lists of ids: the same rules as the companies' and relationships' own.
-    return Activity.objects.filter(company__in=companies_visible_to(user)).filter(
-        Q(relationship__isnull=True) | Q(relationship__in=relationships_visible_to(user))
-    )
+    if not _sees_records(partner):
+        return Activity.objects.none()
+    return Activity.objects.filter(_work_visible(partner))
 
 
 def ctas_visible_to(user: AnyUser) -> QuerySet[CTA]:
     """The CTAs `user` may see: their company visible, their relationship (if any) too."""
     if not user.is_authenticated:
         return CTA.objects.none()
-    if partner_of(user) is None:
+    partner = partner_of(user)
+    if partner is None:
         return CTA.objects.all()
-    # Subqueries, not lists of ids: the same rules as the companies' and relationships' own.
-    return CTA.objects.filter(company__in=companies_visible_to(user)).filter(
-        Q(relationship__isnull=True) | Q(relationship__in=relationships_visible_to(user))
-    )
+    if not _sees_records(partner):
+        return CTA.objects.none()
+    return CTA.objects.filter(_work_visible(partner))
 
 
 def success_plans_visible_to(user: AnyUser) -> QuerySet[SuccessPlan]:
     """The success plans `user` may see: their company visible, their relationship (if any) too."""
     if not user.is_authenticated:
         return SuccessPlan.objects.none()
-    if partner_of(user) is None:
+    partner = partner_of(user)
+    if partner is None:
         return SuccessPlan.objects.all()
-    # Subqueries, not lists of ids: the same rules as the companies' and relationships' own.
-    return SuccessPlan.objects.filter(company__in=companies_visible_to(user)).filter(
-        Q(relationship__isnull=True) | Q(relationship__in=relationships_visible_to(user))
-    )
+    if not _sees_records(partner):
+        return SuccessPlan.objects.none()
+    return SuccessPlan.objects.filter(_work_visible(partner))
 
 
-def _check_action(user: AnyUser, model: type[Company] | type[Relationship], action: Action) -> None:
+def _check_action(
+    user: AnyUser, model: RecordModel, action: Action, obj: Model | None = None
+) -> None:
+    """Raise PermissionDenied unless `user` may do `action` on `model` (and on `obj`)."""
     if action == "view":
         return
+    refused = PermissionDenied(f"You may not {action} this {model._meta.verbose_name}.")
     codename = f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+    # Model permissions come from the user's groups: a partner user's bundle.
     if not user.has_perm(codename):
-        raise PermissionDenied(f"You may not {action} this {model._meta.verbose_name}.")
+        raise refused
+    partner = partner_of(user)
+    if partner is None:
+        return
+    if not (_sees_relationships(partner) if model is Relationship else _sees_records(partner)):
+        raise refused
+    if (
+        obj is not None
+        and not model.objects.filter(_granted(model, partner, action), pk=obj.pk).exists()
+    ):
+        raise refused
 
 
-def can(user: AnyUser, action: Action, model: type[Company] | type[Relationship]) -> bool:
-    """Whether the user's role allows `action` on records of `model` they can see."""
+def can(
+    user: AnyUser,
+    action: Action,
+    model: RecordModel,
+    obj: Company | Relationship | None = None,
+) -> bool:
+    """Whether `user` may do `action` on records of `model` they can see (on `obj` if given).
+
+    Internal users: their groups' model permission. Partner users: their bundle's model
+    permission and, for `obj`, their partner's object permission on it.
+    """
     try:
-        _check_action(user, model, action)
+        _check_action(user, model, action, obj)
     except PermissionDenied:
         return False
     return True
@@ -129,7 +226,7 @@ def get_company_for(user: AnyUser, pk: int | str, *, action: Action = "view") ->
         company = companies_visible_to(user).select_related("csm", "managed_by").get(pk=pk)
     except (Company.DoesNotExist, ValueError, TypeError):
         raise Http404("No such company.") from None
-    _check_action(user, Company, action)
+    _check_action(user, Company, action, company)
     return company
 
 
@@ -143,5 +240,38 @@ def get_relationship_for(user: AnyUser, pk: int | str, *, action: Action = "view
         )
     except (Relationship.DoesNotExist, ValueError, TypeError):
         raise Http404("No such relationship.") from None
-    _check_action(user, Relationship, action)
+    _check_action(user, Relationship, action, relationship)
     return relationship
+
+
+# ---------- 360 sections and viewing as a partner user ----------
+
+
+def section_kind_allowed(user: AnyUser, kind: object) -> bool:
+    """Whether `user` may see sections of `kind` (a layouts section kind) on a 360 page.
+
+    Internal users see every kind; partner users only the kinds marked `partner_visible`,
+    whatever the layout holds.
+    """
+    if not is_partner_user(user):
+        return True
+    return bool(getattr(kind, "partner_visible", False))
+
+
+def is_cs_admin(user: AnyUser) -> bool:
+    """Superusers and members of the CS admin group (never a partner user)."""
+    from partners.roles import CS_ADMIN
+
+    if not user.is_authenticated or not user.is_active or is_partner_user(user):
+        return False
+    return user.is_superuser or user.groups.filter(name=CS_ADMIN).exists()
+
+
+def may_view_as(user: AnyUser, target: User) -> bool:
+    """Whether `user` may open the application as `target` sees it: admins, partner users only."""
+    return (
+        is_cs_admin(user)
+        and target.is_active
+        and target.pk != user.pk
+        and partner_of(target) is not None
+    )

@@ -480,17 +480,21 @@ def test_company_page_shows_only_relationships_the_partner_may_see(
     partner_a, partner_a_client, partner_b, partner_b_client
 ):
     company = CompanyFactory(managed_by=partner_a)
-    RelationshipFactory(company=company, name="Ours")
-    RelationshipFactory(company=company, name="Someone Else's", managed_by=PartnerFactory())
+    ours = RelationshipFactory(company=company, name="Ours")
+    theirs = RelationshipFactory(
+        company=company, name="Someone Else's", managed_by=PartnerFactory()
+    )
     b_company = CompanyFactory(managed_by=partner_b)
     RelationshipFactory(company=b_company, name="Hidden From Companies-Only")
 
     a_html = open_360(partner_a_client, detail(company))
     b_html = open_360(partner_b_client, detail(b_company))
 
-    assert "Ours" in a_html and "Someone Else" not in a_html
+    # The relationships section is not for partner users; their R360s are reached by URL.
+    assert "Someone Else" not in a_html
     assert "Hidden From Companies-Only" not in b_html
-    assert "No relationships to show" in b_html
+    assert partner_a_client.get(ours.get_absolute_url()).status_code == 200
+    assert partner_a_client.get(theirs.get_absolute_url()).status_code == 404
 
 
 def test_company_page_lists_its_people(csm_client):

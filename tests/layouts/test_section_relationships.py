@@ -287,16 +287,15 @@ def test_viewer_may_not_open_or_post_the_add_dialog(viewer_client, book, seats_t
     assert not Relationship.objects.filter(name="Sneaky").exists()
 
 
-def test_partner_user_sees_only_their_relationships(partner_a, partner_b, partner_a_client):
+def test_the_relationships_section_is_not_for_partner_users(partner_a, partner_b, partner_a_client):
+    """Not a partner section kind: a 404 even on their own company, the same as no section."""
     company = CompanyFactory(managed_by=partner_a)
     RelationshipFactory(company=company, name="Theirs")  # no partner of its own: inherited
     RelationshipFactory(company=company, name="Another partner's", managed_by=partner_b)
     section = section_with()
 
-    html = html_of(get_section(partner_a_client, company, section))
-
-    assert card_names(html) == ["Theirs"]
-    assert "Add relationship" not in html
+    assert get_section(partner_a_client, company, section).status_code == 404
+    assert partner_a_client.get(section_url(company, section, "add")).status_code == 404
 
 
 def test_partner_user_gets_404_for_a_company_they_may_not_see(partner_a_client, partner_b):
