@@ -975,6 +975,7 @@ def seed_relationship_people(book: DemoBook) -> None:
 # Ends the description of every layout the demo made: `--reset` deletes those and no other.
 DEMO_LAYOUT_MARK = "(demo layout)"
 EXECUTIVE = "Executive"
+PARTNER_C360 = "Partner C360"
 BI_SITE = "https://bi.gainsight-lite.example"
 
 
@@ -1047,6 +1048,31 @@ EXECUTIVE_SECTIONS = (
     ),
     SectionSpec("relationships", "Relationships"),
     SectionSpec("hierarchy", "Group structure"),
+)
+# What a partner user works with, in the order they work it: every kind here is one a
+# partner user may see, so the page holds no placeholder that would answer 404.
+PARTNER_SECTIONS = (
+    SectionSpec(
+        "summary",
+        "Summary",
+        options=(
+            ("widgets", ["health", "arr", "renewal", "csm", "open_ctas", "nps", "last_activity"]),
+        ),
+    ),
+    SectionSpec(
+        "attributes",
+        "Account details",
+        options=(
+            (
+                "fields",
+                ["industry", "segment", "stage", "status", "arr", "renewal_date", "csm"],
+            ),
+        ),
+    ),
+    SectionSpec("timeline", "Timeline"),
+    SectionSpec("cockpit", "Cockpit"),
+    SectionSpec("success_plans", "Success plans"),
+    SectionSpec("scorecard", "Scorecard"),
 )
 # Usage dashboards exist for the products, not for projects or business units.
 R360_USAGE = {
@@ -1152,7 +1178,8 @@ def _demo_sections(layout: Layout, specs: tuple[SectionSpec, ...]) -> None:
 
 def seed_layouts(book: DemoBook) -> None:
     """The 360 layouts: a default C360 with every kind of section, an Executive C360 for
-    Enterprise accounts, and a default R360 per relationship type with the type's fields."""
+    Enterprise accounts, a Partner C360 for partner users (only the sections they may see),
+    and a default R360 per relationship type with the type's fields."""
     c360 = _demo_default_layout(book, None, "Every section, for any company.")
     if c360 is not None:
         _demo_sections(c360, C360_SECTIONS)
@@ -1172,6 +1199,23 @@ def seed_layouts(book: DemoBook) -> None:
     condition.full_clean()
     condition.save()
     _demo_sections(executive, EXECUTIVE_SECTIONS)
+
+    # Tried before the Executive layout: a partner user gets it for every company.
+    partner = Layout.objects.filter(
+        target=Layout.Target.COMPANY, name=PARTNER_C360, description__endswith=DEMO_LAYOUT_MARK
+    ).first() or Layout(
+        name=PARTNER_C360,
+        target=Layout.Target.COMPANY,
+        priority=5,
+        description=f"Only the sections a partner user works with. {DEMO_LAYOUT_MARK}",
+    )
+    partner.full_clean()
+    partner.save()
+    partner.conditions.all().delete()
+    condition = LayoutCondition(layout=partner, subject_field="viewer.kind", value="partner")
+    condition.full_clean()
+    condition.save()
+    _demo_sections(partner, PARTNER_SECTIONS)
 
     for relationship_type in book.types.values():
         r360 = _demo_default_layout(

@@ -296,6 +296,38 @@ class TestTheDemoBook:
             expected = executive if company.segment == Company.Segment.ENTERPRISE else c360
             assert layout_for(subject=company, viewer=csm) == expected, company.name
 
+    def test_partner_users_get_the_partner_c360_with_only_their_sections(self, book):
+        partner_layout = Layout.objects.get(name=demo.PARTNER_C360)
+        assert "partner" in partner_layout.name.lower()
+        conditions = partner_layout.conditions.all()
+        assert [(c.subject_field, c.operator, c.value) for c in conditions] == [
+            ("viewer.kind", "is", "partner")
+        ]
+        kinds = [s.kind for s in partner_layout.sections.all()]
+        assert kinds == [
+            "summary",
+            "attributes",
+            "timeline",
+            "cockpit",
+            "success_plans",
+            "scorecard",
+        ]
+        assert all(REGISTRY[kind].partner_visible for kind in kinds)
+        partner_a = User.objects.get(username="partner-a")
+        theirs = list(companies_visible_to(partner_a))
+        # Enterprise accounts too: the partner layout is tried before the Executive one.
+        assert {c.segment for c in theirs} >= {Company.Segment.ENTERPRISE}
+        for company in theirs:
+            assert layout_for(subject=company, viewer=viewer_for(partner_a)) == partner_layout
+        csm = viewer_for(User.objects.get(username="csm"))
+        for company in Company.objects.all():
+            assert layout_for(subject=company, viewer=csm) != partner_layout, company.name
+        client = Client()
+        client.force_login(partner_a)
+        html = open_360(client, f"/companies/{theirs[0].pk}/")
+        assert "could not be loaded" not in html
+        assert client.get(f"/companies/{theirs[0].pk}/").context["layout"] == partner_layout
+
     def test_each_relationship_type_has_an_r360_layout_with_its_own_fields(self, book):
         for kind in RelationshipType.objects.prefetch_related("fields"):
             layout = Layout.objects.get(relationship_type=kind, is_default=True)
