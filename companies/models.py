@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from mptt.models import MPTTModel, TreeForeignKey
+from simple_history.models import HistoricalRecords
 
 # A hierarchy is at most five levels deep: MPTT levels 0 to 4.
 MAX_LEVEL = 4
@@ -83,6 +84,9 @@ class Company(MPTTModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # The audit trail: who changed what and when (the tree's own bookkeeping is left out).
+    history = HistoricalRecords(excluded_fields=["lft", "rght", "tree_id", "level"])
 
     class MPTTMeta:
         order_insertion_by = ["name"]

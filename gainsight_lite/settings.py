@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_htmx",
     "template_partials",
+    "simple_history",
     "gainsight_lite",
     "partners",
     "companies",
@@ -67,6 +68,8 @@ MIDDLEWARE = [
     # After authentication: an admin viewing as a partner user runs as that user from here on.
     "partners.middleware.ViewAsMiddleware",
     "partners.middleware.PartnerBoundaryMiddleware",
+    # The audit trail records the request's user as who made each change.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "gainsight_lite.urls"

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 if TYPE_CHECKING:
     from layouts.selection import Viewer
@@ -44,6 +45,8 @@ class Layout(models.Model):
     description = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()  # the audit trail
 
     class Meta:
         ordering = ["target", "relationship_type", "-is_default", "priority", "name"]
@@ -170,6 +173,8 @@ class Section(models.Model):
         "collapsed by default", default=False, help_text="Loaded when the user opens it."
     )
     config = models.JSONField(default=dict, blank=True)
+
+    history = HistoricalRecords()  # the audit trail
 
     class Meta:
         ordering = ["layout", "order", "id"]

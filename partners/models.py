@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import models
 from guardian.models import GroupObjectPermissionBase
+from simple_history.models import HistoricalRecords
 
 # The permission bundle a new partner user gets unless an admin chooses another one.
 DEFAULT_BUNDLE = "Default partner bundle"
@@ -114,6 +115,8 @@ class Partner(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()  # the audit trail
 
     class Meta:
         ordering = ["name"]

@@ -13,6 +13,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class SubjectMixin(models.Model):
@@ -262,6 +263,8 @@ class CTA(SubjectMixin):
         related_name="+",
     )
 
+    history = HistoricalRecords()  # the audit trail
+
     class Meta:
         verbose_name = "CTA"
         ordering = ["due_date", "id"]
@@ -488,6 +491,8 @@ class Score(SubjectMixin):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()  # the audit trail: a cleared score leaves a deletion
 
     class Meta:
         constraints = [
