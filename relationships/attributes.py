@@ -59,6 +59,9 @@ def _number(value: Any, *, places: int | None = None) -> int | float:
 def clean_value(field: RelationshipTypeField, value: Any) -> Any:
     """Return the stored form of `value` for `field`, or raise ValidationError with a sentence."""
     kind = field.kind
+    if isinstance(value, str) and "\x00" in value:
+        # PostgreSQL stores no U+0000 in text or jsonb; forms refuse it with the same sentence.
+        raise ValidationError("Null characters are not allowed.")
     if kind in ("text", "long_text"):
         if not isinstance(value, str):
             raise ValidationError("Enter text.")
