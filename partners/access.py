@@ -244,6 +244,43 @@ def get_relationship_for(user: AnyUser, pk: int | str, *, action: Action = "view
     return relationship
 
 
+# ---------- who may be picked in a user field ----------
+
+
+def users_choosable_by(
+    user: AnyUser | None,
+    *,
+    company_id: Any = None,
+    relationship_id: Any = None,
+    current_id: Any = None,
+) -> QuerySet[User]:
+    """The people `user` may pick in any user field — a record's CSM, a CTA's, task's or
+    plan's owner — by name.
+
+    Internal users (and no user) get the active internal users. A partner user gets their
+    partner's active users and the current CSM of the record (`company_id` or
+    `relationship_id`, through the visibility rules: a record they may not see adds nobody),
+    never the rest of the internal staff. `current_id` (the field's value now) stays a choice,
+    so an edit does not fail on a value the user did not touch.
+    """
+    partner = partner_of(user) if user is not None else None
+    if user is None or partner is None:
+        allowed = Q(partner_membership__isnull=True)
+    else:
+        allowed = Q(partner_membership__partner=partner)
+        # Subqueries through the visibility rules: a record they may not see adds nobody.
+        if company_id is not None:
+            companies = companies_visible_to(user).filter(pk=company_id)
+            allowed |= Q(pk__in=companies.values("csm_id"))
+        if relationship_id is not None:
+            relationships = relationships_visible_to(user).filter(pk=relationship_id)
+            allowed |= Q(pk__in=relationships.values("csm_id"))
+    chosen = Q(is_active=True) & allowed
+    if current_id is not None:
+        chosen |= Q(pk=current_id)
+    return User.objects.filter(chosen).order_by("first_name", "last_name", "username")
+
+
 # ---------- 360 sections and viewing as a partner user ----------
 
 
