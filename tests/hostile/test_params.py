@@ -76,7 +76,12 @@ def book(csm_user) -> dict[str, Any]:
     }
     client = Client()
     client.force_login(csm_user)
-    return {"company": company, "relationship": relationship, "sections": sections, "client": client}
+    return {
+        "company": company,
+        "relationship": relationship,
+        "sections": sections,
+        "client": client,
+    }
 
 
 def _check(response: Any, label: str, queries: CaptureQueriesContext) -> None:
