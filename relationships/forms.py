@@ -11,13 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from relationships.attributes import LONG_TEXT_MAX, TEXT_MAX, clean_attributes
 from relationships.models import Relationship, RelationshipType, RelationshipTypeField
+
+if TYPE_CHECKING:
+    from partners.access import AnyUser
 
 ATTRIBUTE_PREFIX = "attr_"
 Kind = RelationshipTypeField.Kind
@@ -284,16 +287,30 @@ class RelationshipTypeFieldForm(forms.ModelForm):
 
 
 class CsmChoiceField(forms.ModelChoiceField):
-    """A CSM select listing active internal users by name (see selectors.csm_candidates)."""
+    """A CSM select by name: the people `partners.access.users_choosable_by` offers `user`.
 
-    def __init__(self, **kwargs: Any) -> None:
-        from relationships.selectors import csm_candidates
+    Without a user (the admin, a model form's field class): the active internal users. A
+    partner user gets their partner's users and the record's current CSM, never the staff list.
+    """
+
+    def __init__(
+        self,
+        *,
+        user: AnyUser | None = None,
+        company_id: Any = None,
+        relationship_id: Any = None,
+        current_id: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        from partners.access import users_choosable_by
 
         kwargs.setdefault("label", "CSM")
         kwargs.setdefault("required", False)
         kwargs.setdefault("empty_label", "Unassigned")
         # As a model form's field class it is handed the model field's queryset: replace it.
-        kwargs["queryset"] = csm_candidates()
+        kwargs["queryset"] = users_choosable_by(
+            user, company_id=company_id, relationship_id=relationship_id, current_id=current_id
+        )
         super().__init__(**kwargs)
 
     def label_from_instance(self, obj: Any) -> str:

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
 
 from companies.models import Company, CompanyPerson
@@ -159,16 +158,6 @@ def relationship_person_of(*, relationship: Relationship, pk: Any) -> Relationsh
         )
     except (RelationshipPerson.DoesNotExist, ValueError, TypeError):
         return None
-
-
-def csm_candidates() -> QuerySet[User]:
-    """The people who can be a company's or relationship's CSM: active internal users, by name.
-
-    Partner users are left out: a partner runs a record through `managed_by`, not as its CSM.
-    """
-    return User.objects.filter(is_active=True, partner_membership__isnull=True).order_by(
-        "first_name", "last_name", "username"
-    )
 
 
 def relationship_types_addable(

@@ -270,7 +270,7 @@ def _form(ctx: SectionContext, row: FieldRow, data: Any = None) -> FieldValueFor
         field = attribute_form_field(row.type_field)
         initial = attribute_initial(row.type_field, row.value)
     else:
-        field = _standard_form_field(type(subject), row.name, row.label)
+        field = _standard_form_field(ctx, row.name, row.label)
         initial = subject.csm_id if row.name == "csm" else getattr(subject, row.name)
     return FieldValueForm(
         data=data,
@@ -280,11 +280,19 @@ def _form(ctx: SectionContext, row: FieldRow, data: Any = None) -> FieldValueFor
     )
 
 
-def _standard_form_field(
-    model: type[Company] | type[Relationship], name: str, label: str
-) -> forms.Field:
+def _standard_form_field(ctx: SectionContext, name: str, label: str) -> forms.Field:
+    subject = ctx.subject
+    model = type(subject)
     if name == "csm":
-        return CsmChoiceField(label=label)
+        # A partner user picks among their partner's users and the current CSM only.
+        is_company = isinstance(subject, Company)
+        return CsmChoiceField(
+            label=label,
+            user=ctx.user,
+            company_id=subject.pk if is_company else None,
+            relationship_id=None if is_company else subject.pk,
+            current_id=subject.csm_id,
+        )
     if name in MONEY_FIELDS:
         return MoneyField(label=label)
     if name in DATE_FIELDS:

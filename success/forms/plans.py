@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.models import User
 
 from companies.models import Company
-from partners.access import AnyUser, companies_visible_to
+from partners.access import AnyUser, companies_visible_to, users_choosable_by
 from relationships.models import Relationship
 from success.models import SuccessPlan, SuccessPlanType
 from success.selectors.plans import (
@@ -17,7 +17,6 @@ from success.selectors.plans import (
     SEARCH_MAX,
     SORTS,
     PlanFilters,
-    plan_owner_choices,
     plan_relationship_choices,
     plan_type_choices,
 )
@@ -156,17 +155,24 @@ class SuccessPlanForm(forms.Form):
         self.fields["plan_type"].queryset = plan_type_choices(  # type: ignore[attr-defined]
             current=plan.plan_type if plan is not None else None
         )
-        self.fields["owner"].queryset = plan_owner_choices(user=user)  # type: ignore[attr-defined]
         if self.fixed_company is not None:
             del self.fields["company"]
         else:
             self.fields["company"].queryset = companies_visible_to(user)  # type: ignore[attr-defined]
+        chosen = self.chosen_company()
         if plan is not None or relationship is not None:
             del self.fields["relationship"]
         else:
             self.fields["relationship"].queryset = plan_relationship_choices(  # type: ignore[attr-defined]
-                user=user, company=self.chosen_company()
+                user=user, company=chosen
             )
+        # A partner user gives plans to their partner's users or the record's CSM only.
+        self.fields["owner"].queryset = users_choosable_by(  # type: ignore[attr-defined]
+            user,
+            company_id=chosen.pk if chosen is not None else None,
+            relationship_id=self.fixed_relationship.pk if self.fixed_relationship else None,
+            current_id=plan.owner_id if plan is not None else None,
+        )
         if plan is not None:
             self.initial.update(
                 name=plan.name,
@@ -235,6 +241,8 @@ class ObjectiveForm(forms.Form):
 
     def __init__(self, *args: Any, user: AnyUser, plan: SuccessPlan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = plan_owner_choices(user=user)  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = users_choosable_by(  # type: ignore[attr-defined]
+            user, company_id=plan.company_id, relationship_id=plan.relationship_id
+        )
         self.initial.setdefault("owner", plan.owner_id)
         self.initial.setdefault("due_date", plan.due_date)

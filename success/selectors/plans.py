@@ -11,17 +11,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from companies.models import Company
+from gainsight_lite.search import clean_query
 from partners.access import (
     AnyUser,
     companies_visible_to,
-    partner_of,
     relationships_visible_to,
     success_plans_visible_to,
 )
@@ -286,7 +285,7 @@ def plan_section(
 
 def plan_company_choices(*, user: AnyUser, q: str) -> list[Company]:
     """Up to ten companies `user` may see whose name or external ID contains `q` (one query)."""
-    q = q.strip()[:SEARCH_MAX]
+    q = clean_query(q, max_length=SEARCH_MAX)
     if not q:
         return []
     # Best matches first: the exact external ID, then names that start with the text.
@@ -312,15 +311,6 @@ def plan_relationship_choices(*, user: AnyUser, company: Company | None) -> Quer
         .select_related("relationship_type")
         .order_by("name", "pk")
     )
-
-
-def plan_owner_choices(*, user: AnyUser) -> QuerySet[User]:
-    """Who may own a plan: any active user, or for a partner user their partner's users."""
-    users = User.objects.filter(is_active=True)
-    partner = partner_of(user)
-    if partner is not None:
-        users = users.filter(partner_membership__partner=partner)
-    return users.order_by("first_name", "last_name", "username")
 
 
 def plan_type_choices(*, current: SuccessPlanType | None = None) -> QuerySet[SuccessPlanType]:
