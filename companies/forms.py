@@ -17,6 +17,7 @@ from companies.selectors import (
     csm_choices,
     person_by_email,
 )
+from gainsight_lite.http import parse_id
 from partners.access import AnyUser, companies_visible_to
 
 SEARCH_MAX = 100
@@ -198,9 +199,10 @@ class CompanyMoveForm(forms.Form):
         if value == self.TOP:
             return None
         # A company the user may not see is answered exactly like one that does not exist.
+        parent_id = parse_id(value)
         parent = (
-            companies_visible_to(self.user).filter(pk=int(value)).first()
-            if value.isdigit()
+            companies_visible_to(self.user).filter(pk=parent_id).first()
+            if parent_id is not None
             else None
         )
         if parent is None:

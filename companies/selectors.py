@@ -16,6 +16,7 @@ from django.db.models import Case, Count, F, OrderBy, Q, QuerySet, Sum, Value, W
 from django.utils import timezone
 
 from companies.models import Company, CompanyPerson, Person
+from gainsight_lite.search import clean_query
 from partners.access import (
     AnyUser,
     companies_visible_to,
@@ -268,7 +269,9 @@ def company_person_of(*, company: Company, pk: Any) -> CompanyPerson | None:
 
 def person_by_email(*, email: str) -> Person | None:
     """The person with this email address, ignoring case, or None."""
-    email = email.strip()
+    # An email address is at most 254 characters; a NUL byte or a control character never
+    # reaches the query (PostgreSQL refuses a NUL).
+    email = clean_query(email, max_length=254)
     if not email:
         return None
     return Person.objects.filter(email__iexact=email).first()
@@ -345,7 +348,7 @@ def company_move_targets(*, user: AnyUser, company: Company, q: str) -> list[Mov
 
     The company itself and its own descendants are left out: it can never move under them.
     """
-    q = q.strip()[:SEARCH_MAX]
+    q = clean_query(q, max_length=SEARCH_MAX)
     if not q:
         return []
     # Best matches first: the exact external ID, then names that start with the text.

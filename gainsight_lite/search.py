@@ -39,12 +39,17 @@ DROPDOWN_LIMIT = 10
 PAGE_LIMIT = 25
 
 
-def clean_query(raw: Any) -> str:
-    """The query as searched: no control characters, single spaces, at most 100 characters."""
-    text = str(raw or "")[: MAX_QUERY_LENGTH * 4]
+def clean_query(raw: Any, *, max_length: int = MAX_QUERY_LENGTH) -> str:
+    """The query as searched: no control characters, single spaces, at most `max_length`
+    (100) characters.
+
+    Every text typed into a search or an as-you-type picker goes through it before it reaches
+    a query: PostgreSQL refuses a NUL byte in a text parameter (a 500 otherwise).
+    """
+    text = str(raw or "")[: max_length * 4]
     # Control characters (a NUL byte is refused by PostgreSQL) never belong in a search.
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc" or ch in "\t\n")
-    return " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
+    return " ".join(text.split())[:max_length].strip()
 
 
 def highlight(text: str, query: str) -> SafeString:

@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from companies.models import Company
 from companies.selectors import company_ancestors, company_hierarchy_gap
-from gainsight_lite.http import HtmxHttpRequest
+from gainsight_lite.http import HtmxHttpRequest, parse_id
 from layouts.models import Layout, Section
 from layouts.sections import REGISTRY, SectionContext, section_url
 from layouts.selection import layout_for, viewer_for
@@ -109,10 +109,10 @@ def _layouts_of(subject: Company | Relationship) -> Any:
 
 def _previewed_layout(request: HttpRequest, subject: Company | Relationship) -> Layout | None:
     """Staff may preview any layout of the subject's page with ?layout=<id> (admin's link)."""
-    wanted = request.GET.get("layout", "")
-    if not wanted.isdigit() or not request.user.is_staff:
+    wanted = parse_id(request.GET.get("layout"))
+    if wanted is None or not request.user.is_staff:
         return None
-    layout = _layouts_of(subject).prefetch_related("sections").filter(pk=int(wanted)).first()
+    layout = _layouts_of(subject).prefetch_related("sections").filter(pk=wanted).first()
     if layout is None:
         raise Http404("That layout is not for this kind of page.")
     return layout

@@ -6,10 +6,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from companies.models import Company, CompanyPerson
 from companies.selectors import company_people_choices
+from gainsight_lite.http import parse_id
 from partners.access import AnyUser
 from relationships.models import Relationship
 from success.models import Activity, ActivityType
@@ -76,6 +78,19 @@ class TimelineFilterForm(forms.Form):
 
 
 class AttendeeChoiceField(forms.ModelMultipleChoiceField):
+    def clean(self, value: Any) -> QuerySet[CompanyPerson]:
+        # A value that is no id never reaches the `pk__in` query (SQLite cannot bind one
+        # above 2**63-1): it is a choice that is not on the list.
+        for pk in value if isinstance(value, list | tuple) else []:
+            if parse_id(pk) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        cleaned: QuerySet[CompanyPerson] = super().clean(value)
+        return cleaned
+
     def label_from_instance(self, obj: CompanyPerson) -> str:
         name = obj.person.full_name
         return f"{name} · {obj.title}" if obj.title else name
@@ -259,5 +274,7 @@ def initial_from_query(query: Any) -> dict[str, Any]:
     if query.get("occurred_at"):
         initial["occurred_at"] = query.get("occurred_at")
     if "attendees" in query:
-        initial["attendees"] = [value for value in query.getlist("attendees") if value.isdigit()]
+        initial["attendees"] = [
+            pk for pk in (parse_id(value) for value in query.getlist("attendees")) if pk
+        ]
     return initial

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from companies.models import Company
+from gainsight_lite.http import parse_id
 from relationships.models import Relationship
 from success.charts import sparkline
 from success.models import GradeBand, Measure, Score, Scorecard, ScoreSnapshot
@@ -277,11 +278,10 @@ def scorecard_measure_row(*, subject: Company | Relationship, measure_id: Any) -
     scorecard = scorecard_for(subject)
     if scorecard is None:
         return None
-    try:
-        measures = _active_measures(scorecard)
-        wanted = int(measure_id)
-    except (TypeError, ValueError):
+    wanted = parse_id(measure_id)
+    if wanted is None:
         return None
+    measures = _active_measures(scorecard)
     if not any(m.pk == wanted for m in measures):
         return None
     scores = {

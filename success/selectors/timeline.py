@@ -17,6 +17,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from companies.models import Company, CompanyPerson
+from gainsight_lite.http import parse_id
+from gainsight_lite.search import clean_query
 from partners.access import (
     AnyUser,
     activities_visible_to,
@@ -151,13 +153,14 @@ def parse_cursor(value: Any) -> tuple[dt.datetime, int] | None:
     """The (occurred at, id) a cursor stands for, or None when it is not one of ours."""
     text = str(value or "")
     micros, _, pk = text.rpartition("-")
-    if not pk.isdigit() or not micros.lstrip("-").isdigit() or len(text) > 40:
+    row_id, digits = parse_id(pk), micros.removeprefix("-")
+    if row_id is None or len(text) > 40 or not (digits.isascii() and digits.isdigit()):
         return None
     try:
         when = EPOCH + dt.timedelta(microseconds=int(micros))
     except OverflowError:
         return None
-    return when, int(pk)
+    return when, row_id
 
 
 @dataclass
@@ -219,7 +222,7 @@ def company_for_log(*, user: AnyUser, pk: Any) -> Company | None:
 
 def company_suggestions(*, user: AnyUser, q: str) -> list[Company]:
     """Up to eight visible companies whose name starts with, then contains, `q` (one query)."""
-    q = " ".join(str(q or "").split())[:100]
+    q = clean_query(q)
     if len(q) < 2:
         return []
     found = list(
