@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from companies.models import Company, CompanyPerson
@@ -199,8 +199,14 @@ def ctas_close(*, ctas: QuerySet[CTA], by: User, status: CTAStatus | None = None
 
 @transaction.atomic
 def ctas_reassign(*, ctas: QuerySet[CTA], owner: User, by: User) -> int:
-    """Give many CTAs a new owner; returns how many changed."""
-    return ctas.exclude(owner=owner).update(owner=owner, updated_at=timezone.now())
+    """Give many CTAs a new owner; returns how many changed (each with its audit row)."""
+    moving = list(ctas.exclude(owner=owner).values_list("pk", flat=True))
+    changed = CTA.objects.filter(pk__in=moving).update(owner=owner, updated_at=timezone.now())
+    # update() writes no audit rows: one "changed" row per CTA, by `by`, as saved.
+    CTA.history.bulk_history_create(
+        list(CTA.objects.filter(pk__in=moving)), update=True, default_user=by
+    )
+    return changed
 
 
 @transaction.atomic
@@ -280,10 +286,19 @@ def _subject_filter(subject: Company | Relationship) -> dict[str, Any]:
 
 
 def subject_overall(subject: Company | Relationship) -> Decimal | None:
-    """The subject's overall score from its current scores (one query)."""
-    rows = Score.objects.filter(**_subject_filter(subject), measure__active=True).values_list(
-        "measure__weight", "value"
-    )
+    """The subject's overall score from its scores on its current scorecard (one query).
+
+    Only the active measures of the scorecard the subject has now count: a relationship that
+    changed type keeps its old type's scores (they come back if it changes back), but they
+    are not part of its health.
+    """
+    if isinstance(subject, Company):
+        current = Q(measure__scorecard__relationship_type__isnull=True)
+    else:
+        current = Q(measure__scorecard__relationship_type_id=subject.relationship_type_id)
+    rows = Score.objects.filter(
+        current, **_subject_filter(subject), measure__active=True
+    ).values_list("measure__weight", "value")
     return overall_score(rows)
 
 
