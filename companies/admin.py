@@ -18,12 +18,13 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from companies.models import MAX_LEVEL, Company, CompanyPerson, Person
+from gainsight_lite.audit_admin import AuditedAdmin
 from partners.admin import assign_to_partner, deleted_objects_with_grants, remove_partner
 from partners.services import partner_assign, partner_unassign
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(AuditedAdmin):  # with its History page (the audit trail)
     list_display = (
         "indented_name",
         "external_id",

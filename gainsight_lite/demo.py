@@ -1041,6 +1041,7 @@ C360_SECTIONS = (
             ("title", "Product usage dashboard (BI)"),
         ),
     ),
+    SectionSpec("history", "History", collapsed=True),
 )
 EXECUTIVE_SECTIONS = (
     SectionSpec(
@@ -1130,6 +1131,7 @@ def _r360_sections(relationship_type: RelationshipType) -> tuple[SectionSpec, ..
                 options=(("url_template", usage), ("height", 420)),
             )
         )
+    sections.append(SectionSpec("history", "History", collapsed=True))
     return tuple(sections)
 
 

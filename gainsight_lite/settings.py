@@ -145,6 +145,10 @@ WHITENOISE_MANIFEST_STRICT = False
 
 MPTT_ADMIN_LEVEL_INDENT = 20
 
+# The audit trail (django-simple-history) is read-only in the admin: reverting a record to an
+# old version would go around the services (a partner's permissions follow managed_by there).
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # Django's own logging config prints django.* only with DEBUG on; ours prints warnings and
 # errors (500 tracebacks) always, each once: django.* does not also propagate to the root.
 LOGGING = {

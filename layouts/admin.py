@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from companies.models import Company
+from gainsight_lite.audit_admin import AuditedAdmin
 from layouts.models import (
     MAX_C360_LAYOUTS,
     MAX_R360_LAYOUTS_PER_TYPE,
@@ -147,7 +148,7 @@ class LayoutForm(forms.ModelForm):
 
 
 @admin.register(Layout)
-class LayoutAdmin(admin.ModelAdmin):
+class LayoutAdmin(AuditedAdmin):  # with its History page (the audit trail)
     form = LayoutForm
     list_display = [
         "name",
@@ -395,7 +396,7 @@ class SectionForm(ConfigErrorsOnTop, forms.ModelForm):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(AuditedAdmin):  # with its History page (the audit trail)
     form = SectionForm
     list_display = ["title", "kind", "layout", "order", "collapsed"]
     list_filter = ["kind", "layout__target", "collapsed"]

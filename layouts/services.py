@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from simple_history.utils import bulk_create_with_history
 
 from layouts.models import Layout, Section
 from layouts.sections import REGISTRY
@@ -20,6 +21,7 @@ DEFAULT_SECTIONS = {
         ("success_plans", "Success plans"),
         ("people", "People"),
         ("hierarchy", "Hierarchy"),
+        ("history", "History"),
     ],
     Layout.Target.RELATIONSHIP: [
         ("summary", "Summary"),
@@ -29,6 +31,7 @@ DEFAULT_SECTIONS = {
         ("attributes", "Attributes"),
         ("success_plans", "Success plans"),
         ("people", "People"),
+        ("history", "History"),
     ],
 }
 
@@ -87,7 +90,8 @@ def layout_clone(*, layout: Layout, name: str | None = None) -> Layout:
     for section in sections:
         section.pk = None
         section.layout = copy
-    Section.objects.bulk_create(sections)
+    # With their audit rows ("created"), as a section saved one by one has.
+    bulk_create_with_history(sections, Section)
     for condition in conditions:
         condition.pk = None
         condition.layout = copy

@@ -288,8 +288,12 @@ def section_kind_allowed(user: AnyUser, kind: object) -> bool:
     """Whether `user` may see sections of `kind` (a layouts section kind) on a 360 page.
 
     Internal users see every kind; partner users only the kinds marked `partner_visible`,
-    whatever the layout holds.
+    whatever the layout holds. A kind may narrow that with `allowed_for(user)` (the History
+    section: internal users with the view permission of what it shows).
     """
+    allowed_for = getattr(kind, "allowed_for", None)
+    if allowed_for is not None and not allowed_for(user):
+        return False
     if not is_partner_user(user):
         return True
     return bool(getattr(kind, "partner_visible", False))

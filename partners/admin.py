@@ -20,6 +20,7 @@ from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from gainsight_lite.audit_admin import AuditedAdmin
 from partners.models import (
     CompanyGroupObjectPermission,
     Partner,
@@ -104,7 +105,7 @@ class PartnerUserInline(BundleWidgetMixin, admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(AuditedAdmin):  # with its History page (the audit trail)
     list_display = ("name", "region", "active", "data_scope", "contact_name", "user_count")
     list_filter = ("active", "data_scope", "region")
     search_fields = ("name", "region", "contact_name")

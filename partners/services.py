@@ -69,7 +69,7 @@ def partner_assign(*, records: Records, partner: Partner, by: By = None) -> int:
         return 0
     with transaction.atomic():
         partner_group_ensure(partner=partner)
-        _managed_by_set(model, ids, partner)
+        _managed_by_set(model, ids, partner, by)
     return len(ids)
 
 
@@ -83,7 +83,7 @@ def partner_unassign(*, records: Records, by: By = None) -> int:
     if model is None:
         return 0
     with transaction.atomic():
-        _managed_by_set(model, ids, None)
+        _managed_by_set(model, ids, None, by)
     return len(ids)
 
 
@@ -103,10 +103,19 @@ def partner_grants_sync(*, records: Records) -> None:
             _relationships_sync(ids)
 
 
-def _managed_by_set(model: RecordModel, ids: Sequence[int], partner: Partner | None) -> None:
+def _managed_by_set(
+    model: RecordModel, ids: Sequence[int], partner: Partner | None, by: By
+) -> None:
+    user = by if isinstance(by, User) else None
     for chunk in _chunks(ids):
+        rows = model.objects.filter(pk__in=chunk)
+        moving = list(rows.exclude(managed_by=partner).values_list("pk", flat=True))
         # updated_at by hand: update() skips auto_now.
-        model.objects.filter(pk__in=chunk).update(managed_by=partner, updated_at=timezone.now())
+        rows.update(managed_by=partner, updated_at=timezone.now())
+        # update() writes no audit rows either: one "changed" row per record whose partner
+        # changed (a record saved with it already has its row), by `by` or the request's user.
+        changed: list[Any] = list(model.objects.filter(pk__in=moving))
+        model.history.bulk_history_create(changed, update=True, default_user=user)
     if model is Company:
         _companies_sync(ids)
     else:
@@ -247,8 +256,8 @@ def partner_delete(*, partner: Partner, by: By = None) -> None:
     """Delete a partner: its records go back in house, its users out of its groups, its group."""
     for membership in partner.members.select_related("user", "bundle"):
         partner_user_remove(partner_user=membership)
-    partner_unassign(records=Relationship.objects.filter(managed_by=partner))
-    partner_unassign(records=Company.objects.filter(managed_by=partner))
+    partner_unassign(records=Relationship.objects.filter(managed_by=partner), by=by)
+    partner_unassign(records=Company.objects.filter(managed_by=partner), by=by)
     group = partner.group
     partner.delete()
     if group is not None:

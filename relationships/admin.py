@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from gainsight_lite.audit_admin import AuditedAdmin
 from partners.admin import assign_to_partner, deleted_objects_with_grants, remove_partner
 from partners.services import partner_assign, partner_grants_sync, partner_unassign
 from relationships.forms import (
@@ -152,7 +153,7 @@ class RelationshipPersonInline(admin.TabularInline):
 
 
 @admin.register(Relationship)
-class RelationshipAdmin(admin.ModelAdmin):
+class RelationshipAdmin(AuditedAdmin):  # with its History page (the audit trail)
     form = RelationshipForm
     add_type_template = "admin/relationships/relationship/choose_type.html"
     list_display = (

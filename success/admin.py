@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from gainsight_lite.audit_admin import AuditedAdmin
 from success.models import (
     CTA,
     Activity,
@@ -269,7 +270,7 @@ def _stamp_done(task: Task) -> None:
 
 
 @admin.register(CTA)
-class CTAAdmin(admin.ModelAdmin):
+class CTAAdmin(AuditedAdmin):  # with its History page (the audit trail)
     list_display = (
         "name",
         "company",
@@ -512,7 +513,7 @@ class ScoreForm(forms.ModelForm):
 
 
 @admin.register(Score)
-class ScoreAdmin(admin.ModelAdmin):
+class ScoreAdmin(AuditedAdmin):  # with its History page (the audit trail)
     form = ScoreForm
     list_display = ("measure", "company", "relationship", "value", "updated_by", "updated_at")
     list_select_related = ("measure", "company", "relationship", "updated_by")

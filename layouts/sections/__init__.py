@@ -5,6 +5,7 @@ from layouts.sections import (  # noqa: F401  (importing a kind registers it)
     cockpit,
     embed,
     hierarchy,
+    history,
     people,
     related_list,
     relationships,

@@ -94,6 +94,10 @@ class SectionKind:
     partner_visible: ClassVar[bool] = False
     actions: ClassVar[dict[str, str]] = {}  # action name → method name
 
+    def allowed_for(self, user: Any) -> bool:
+        """Whether `user` may see sections of this kind at all (partners.access asks it first)."""
+        return True
+
     def config_form_class(self, layout: Layout | None) -> type[forms.Form]:
         """The form an admin fills to configure a section of this kind on `layout`."""
         return NoConfig
