@@ -9,7 +9,13 @@ from django.contrib.auth.models import User
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from companies.models import Company
-from partners.access import AnyUser, companies_visible_to, relationships_visible_to
+from gainsight_lite.http import parse_id
+from partners.access import (
+    AnyUser,
+    companies_visible_to,
+    relationships_visible_to,
+    users_choosable_by,
+)
 from relationships.models import Relationship, RelationshipType
 from success.models import CTA, Activity, CTAPriority, CTAReason, CTAStatus, CTAType, Playbook
 from success.selectors.cockpit import (
@@ -22,7 +28,6 @@ from success.selectors.cockpit import (
     STATUS_CLOSED,
     STATUS_OPEN,
     CockpitFilters,
-    cta_owner_choices,
 )
 
 NAME_MAX = 80
@@ -48,11 +53,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, format="%Y-%m-%d")
-
-
-def _as_id(value: Any) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
 
 
 # ---------- the Cockpit's filters ----------
@@ -254,8 +254,8 @@ class CTAForm(forms.Form):
         self.cta = cta
         self.needs_confirmation = False
         fields = self.fields
-        company_id = cta.company_id if cta else _as_id(self._raw("company"))
-        type_id = _as_id(self._raw("cta_type"))
+        company_id = cta.company_id if cta else parse_id(self._raw("company"))
+        type_id = parse_id(self._raw("cta_type"))
         if cta is not None:
             # The company of a CTA never changes; what is created about it stays with it.
             for name in ("company", "playbook", "source_activity"):
@@ -299,14 +299,13 @@ class CTAForm(forms.Form):
         statuses = CTAStatus.objects.order_by("order", "name")
         # A new CTA starts open; closing one goes through its "Close" dialog or the edit.
         fields["status"].queryset = statuses if cta else statuses.filter(is_closed=False)  # type: ignore[attr-defined]
-        keep_owner = Q(pk=cta.owner_id) if cta and cta.owner_id else Q(pk__in=[])
         # A partner user gives CTAs to their partner's users or the record's CSM only.
-        owners = cta_owner_choices(
-            user=user, company_id=company_id, relationship_id=_as_id(self._raw("relationship"))
+        fields["owner"].queryset = users_choosable_by(  # type: ignore[attr-defined]
+            user,
+            company_id=company_id,
+            relationship_id=parse_id(self._raw("relationship")),
+            current_id=cta.owner_id if cta else None,
         )
-        fields["owner"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            Q(pk__in=owners) | keep_owner
-        ).order_by("first_name", "last_name", "username")
 
     def _raw(self, name: str) -> Any:
         if self.is_bound:
@@ -397,8 +396,8 @@ class TaskForm(forms.Form):
         self, *args: Any, user: AnyUser | None = None, cta: CTA | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = cta_owner_choices(  # type: ignore[attr-defined]
-            user=user,
+        self.fields["owner"].queryset = users_choosable_by(  # type: ignore[attr-defined]
+            user,
             company_id=cta.company_id if cta else None,
             relationship_id=cta.relationship_id if cta else None,
         )
@@ -467,7 +466,7 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, user: AnyUser | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = cta_owner_choices(user=user)  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = users_choosable_by(user)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -14,18 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from companies.models import Company
+from gainsight_lite.http import parse_id
+from gainsight_lite.search import clean_query
 from partners.access import (
     AnyUser,
     companies_visible_to,
     ctas_visible_to,
-    partner_of,
-    relationships_visible_to,
 )
 from relationships.models import Relationship
 from success.models import CTA, CTAPriority, CTAReason, CTAStatus, CTAType, Playbook, Task
@@ -56,32 +55,6 @@ OWNER_NOBODY = "nobody"
 STATUS_OPEN = ""
 STATUS_CLOSED = "closed"
 RELATIONSHIP_NONE = "none"
-
-
-# ---------- who may own a CTA ----------
-
-
-def cta_owner_choices(
-    *, user: AnyUser | None = None, company_id: Any = None, relationship_id: Any = None
-) -> QuerySet[User]:
-    """The people a CTA (or task) may be given to, by name: the active internal users; for a
-    partner user `user`, their partner's users and the CSM of the record (`company_id`, or
-    `relationship_id`), never the rest of the internal staff."""
-    users = User.objects.filter(is_active=True)
-    partner = partner_of(user) if user is not None else None
-    if user is None or partner is None:
-        return users.filter(partner_membership__isnull=True).order_by(
-            "first_name", "last_name", "username"
-        )
-    allowed = Q(partner_membership__partner=partner)
-    # Subqueries through the visibility rules: a record the user may not see adds nobody.
-    if company_id is not None:
-        allowed |= Q(pk__in=companies_visible_to(user).filter(pk=company_id).values("csm_id"))
-    if relationship_id is not None:
-        allowed |= Q(
-            pk__in=relationships_visible_to(user).filter(pk=relationship_id).values("csm_id")
-        )
-    return users.filter(allowed).order_by("first_name", "last_name", "username")
 
 
 # ---------- one CTA ----------
@@ -152,7 +125,7 @@ def companies_matching(
     *, user: AnyUser, q: str, limit: int = COMPANY_SEARCH_LIMIT
 ) -> list[Company]:
     """Companies `user` may see whose name or external ID contains `q`, names first."""
-    q = " ".join(str(q or "").split())[:100]
+    q = clean_query(q)
     if len(q) < 2:
         return []
     return list(
@@ -264,12 +237,12 @@ def cockpit_ctas(*, user: AnyUser, filters: CockpitFilters, today: dt.date) -> Q
         ctas = ctas.filter(owner=user) if user.is_authenticated else ctas.none()
     elif filters.owner == OWNER_NOBODY:
         ctas = ctas.filter(owner__isnull=True)
-    elif filters.owner.isdigit():
-        ctas = ctas.filter(owner_id=int(filters.owner))
+    elif parse_id(filters.owner) is not None:
+        ctas = ctas.filter(owner_id=parse_id(filters.owner))
     if filters.status == STATUS_CLOSED:
         ctas = ctas.filter(is_closed=True)
-    elif filters.status.isdigit():
-        ctas = ctas.filter(status_id=int(filters.status))
+    elif parse_id(filters.status) is not None:
+        ctas = ctas.filter(status_id=parse_id(filters.status))
     else:
         ctas = ctas.filter(is_closed=False)
     if filters.cta_type is not None:
@@ -280,8 +253,8 @@ def cockpit_ctas(*, user: AnyUser, filters: CockpitFilters, today: dt.date) -> Q
         ctas = ctas.filter(company__name__icontains=filters.company)
     if filters.relationship_type == RELATIONSHIP_NONE:
         ctas = ctas.filter(relationship__isnull=True)
-    elif filters.relationship_type.isdigit():
-        ctas = ctas.filter(relationship__relationship_type_id=int(filters.relationship_type))
+    elif parse_id(filters.relationship_type) is not None:
+        ctas = ctas.filter(relationship__relationship_type_id=parse_id(filters.relationship_type))
     if not filters.show_snoozed:
         # Snoozed until a later day: out of sight until then.
         ctas = ctas.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
@@ -383,7 +356,7 @@ def cockpit_selection(*, user: AnyUser, ids: Iterable[Any]) -> Selection:
     An id that is not a number, does not exist or belongs to a CTA the user may not see is
     never acted on, only counted as ignored (two queries).
     """
-    wanted = {int(value) for value in ids if str(value).isdigit()}
+    wanted = {pk for pk in (parse_id(value) for value in ids) if pk is not None}
     asked = len({str(value) for value in ids})
     ctas = ctas_visible_to(user).filter(pk__in=wanted)
     counts = ctas.aggregate(

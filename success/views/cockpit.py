@@ -24,13 +24,14 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
 from companies.models import Company
-from gainsight_lite.http import HtmxHttpRequest
+from gainsight_lite.http import HtmxHttpRequest, parse_id
 from layouts.sections.base import CTA_CHANGED
 from partners.access import (
     AnyUser,
     companies_visible_to,
     is_partner_user,
     relationships_visible_to,
+    users_choosable_by,
 )
 from relationships.models import Relationship, RelationshipType
 from success.forms.cockpit import (
@@ -50,7 +51,6 @@ from success.selectors.cockpit import (
     cockpit_selection,
     companies_matching,
     cta_for,
-    cta_owner_choices,
     is_overdue,
     playbooks_for,
     safe_colour,
@@ -151,7 +151,7 @@ def _dialog(
 def _filter_form(request: SignedInRequest) -> tuple[CockpitFilterForm, list[Any]]:
     """The filter form with its choices (five small lookup queries) and the reassign owners."""
     user = request.user
-    owners = list(cta_owner_choices(user=user))
+    owners = list(users_choosable_by(user))
     partner = is_partner_user(user)
     default_owner = OWNER_ANYONE if partner else OWNER_ME
     data = request.GET.copy()
@@ -289,12 +289,12 @@ def _prefill(request: SignedInRequest) -> tuple[dict[str, Any], bool]:
         initial["owner"] = user.pk
     company: Company | None = None
     relationship: Relationship | None = None
-    activity_id = params.get("source_activity", "")
-    if activity_id.isdigit():
+    activity_id = parse_id(params.get("source_activity"))
+    if activity_id is not None:
         activity = (
             Activity.objects.filter(company__in=companies_visible_to(user))
             .select_related("company", "relationship")
-            .filter(pk=int(activity_id))
+            .filter(pk=activity_id)
             .first()
         )
         visible_relationship = activity is not None and (
@@ -308,19 +308,19 @@ def _prefill(request: SignedInRequest) -> tuple[dict[str, Any], bool]:
             follow_up = CTAType.objects.filter(name=CTAType.ACTIVITY, active=True).first()
             if follow_up is not None:
                 initial["cta_type"] = follow_up.pk
-    relationship_id = params.get("relationship", "")
-    if relationship is None and relationship_id.isdigit():
+    relationship_id = parse_id(params.get("relationship"))
+    if relationship is None and relationship_id is not None:
         relationship = (
             relationships_visible_to(user)
             .select_related("company")
-            .filter(pk=int(relationship_id))
+            .filter(pk=relationship_id)
             .first()
         )
         if relationship is not None:
             company = relationship.company
-    company_id = params.get("company", "")
-    if company is None and company_id.isdigit():
-        company = companies_visible_to(user).filter(pk=int(company_id)).first()
+    company_id = parse_id(params.get("company"))
+    if company is None and company_id is not None:
+        company = companies_visible_to(user).filter(pk=company_id).first()
     if company is not None:
         initial["company"] = company.pk
     if relationship is not None:
