@@ -21,6 +21,7 @@ from partners.access import (
     AnyUser,
     companies_visible_to,
     is_partner_user,
+    partner_of,
     relationships_visible_to,
 )
 
@@ -202,12 +203,19 @@ class HomeDashboard:
     my_at_risk_count: int
     my_renewals: list[Company] = field(default_factory=list)
     renewal_window_days: int = RENEWAL_WINDOW_DAYS
+    # A partner user's own book is what their partner manages, not what they are the CSM of.
+    partner_name: str | None = None
 
 
 def home_dashboard(*, user: AnyUser) -> HomeDashboard:
-    """The home page figures for `user`: what they may see, and their own book (4 queries)."""
+    """The home page figures for `user`: what they may see, and their own book (4 queries).
+
+    An internal user's book is the companies they are the CSM of; a partner user's, every
+    company their partner manages (all they may see).
+    """
     companies = companies_visible_to(user)
-    mine = companies.filter(csm_id=user.pk)
+    partner = partner_of(user)
+    mine = companies if partner is not None else companies.filter(csm_id=user.pk)
     my_book = mine.aggregate(
         total=Count("pk"),
         arr=Sum("arr"),
@@ -227,6 +235,7 @@ def home_dashboard(*, user: AnyUser) -> HomeDashboard:
         my_arr=my_book["arr"] or Decimal(0),
         my_at_risk_count=my_book["at_risk"],
         my_renewals=renewals,
+        partner_name=partner.name if partner is not None else None,
     )
 
 
