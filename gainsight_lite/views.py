@@ -32,6 +32,17 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@never_cache
+def healthz_auth(request: HttpRequest) -> HttpResponse:
+    """A signed-in user's smallest page: the floor the benchmark compares pages with.
+
+    It costs what every page costs (session, user, middleware) and nothing else.
+    """
+    return HttpResponse("ok: signed in\n", content_type="text/plain")
+
+
+@login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in user's start page: what they may see and their own renewals."""
     return render(request, "home.html", {"dashboard": home_dashboard(user=request.user)})
