@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import render
 from django_htmx.http import trigger_client_event
@@ -20,7 +21,8 @@ from django_htmx.http import trigger_client_event
 from companies.models import Company
 from companies.services import company_update
 from layouts.sections.base import SUBJECT_CHANGED, SectionContext, SectionKind, register
-from partners.access import can
+from partners.access import can, is_cs_admin
+from partners.models import Partner
 from relationships.forms import (
     CsmChoiceField,
     IsoDateField,
@@ -43,6 +45,7 @@ COMPANY_FIELDS = [
     ("renewal_date", "Renewal date"),
     ("original_contract_date", "Original contract date"),
     ("csm", "CSM"),
+    ("managed_by", "Managed by (partner)"),
 ]
 RELATIONSHIP_FIELDS = [
     ("name", "Name"),
@@ -53,7 +56,11 @@ RELATIONSHIP_FIELDS = [
     ("start_date", "Start date"),
     ("renewal_date", "Renewal date"),
     ("csm", "CSM"),
+    ("managed_by", "Managed by (partner)"),
 ]
+# Only admins hand a record to a partner (or take it back): partners.services keeps the
+# partner's object permissions in step through the company and relationship services.
+ADMIN_FIELDS = frozenset({"managed_by"})
 ATTRIBUTE_PREFIX = "attr."
 MONEY_FIELDS = frozenset({"arr", "mrr"})
 DATE_FIELDS = frozenset({"start_date", "renewal_date", "original_contract_date"})
@@ -79,6 +86,8 @@ class FieldRow:
     label: str
     value: Any
     type_field: RelationshipTypeField | None = None
+    # Whether the viewer gets the pencil on this row (set by `_editable`).
+    editable: bool = False
 
     @property
     def slug(self) -> str:
@@ -99,6 +108,11 @@ class FieldRow:
     @property
     def wide(self) -> bool:
         return self.type_field is not None and self.type_field.kind == "long_text"
+
+
+class PartnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
 
 
 class FieldValueForm(forms.Form):
@@ -151,7 +165,10 @@ class Attributes(SectionKind):
             for name in ctx.config.get("fields") or []
             if (row := _row(ctx.subject, name, type_fields)) is not None
         ]
-        return {"rows": rows, **_urls(ctx)}
+        urls = _urls(ctx)
+        for row in rows:
+            _editable(ctx, row, urls)
+        return {"rows": rows, **urls}
 
     # Actions -------------------------------------------------------------------------------
 
@@ -163,6 +180,7 @@ class Attributes(SectionKind):
         row = _requested_row(ctx, ctx.request.GET.get("field"))
         if isinstance(row, HttpResponse):
             return row
+        _require_admin_for(ctx, row)
         form = _form(ctx, row)
         return _render_form(ctx, row, form)
 
@@ -174,6 +192,7 @@ class Attributes(SectionKind):
         row = _requested_row(ctx, ctx.request.POST.get("field"))
         if isinstance(row, HttpResponse):
             return row
+        _require_admin_for(ctx, row)
         form = _form(ctx, row, data=ctx.request.POST)
         if form.is_valid():
             try:
@@ -231,6 +250,8 @@ def _display(subject: Company | Relationship, name: str) -> Any:
     value = getattr(subject, name)
     if name == "csm":
         return (value.get_full_name() or value.get_username()) if value else None
+    if name == "managed_by":
+        return value.name if value else None
     return value
 
 
@@ -241,6 +262,20 @@ def _urls(ctx: SectionContext) -> dict[str, Any]:
         "save_url": ctx.url("save"),
         "row_url": ctx.url("row"),
     }
+
+
+def _editable(ctx: SectionContext, row: FieldRow, urls: dict[str, Any]) -> FieldRow:
+    """Mark whether the viewer may edit `row`: may change the record, and be an admin for
+    the admin-only fields."""
+    row.editable = bool(urls["can_edit"]) and (
+        row.name not in ADMIN_FIELDS or is_cs_admin(ctx.user)
+    )
+    return row
+
+
+def _require_admin_for(ctx: SectionContext, row: FieldRow) -> None:
+    if row.name in ADMIN_FIELDS and not is_cs_admin(ctx.user):
+        raise PermissionDenied("Only an admin assigns a record to a partner.")
 
 
 def _require_change(ctx: SectionContext) -> None:
@@ -271,7 +306,11 @@ def _form(ctx: SectionContext, row: FieldRow, data: Any = None) -> FieldValueFor
         initial = attribute_initial(row.type_field, row.value)
     else:
         field = _standard_form_field(ctx, row.name, row.label)
-        initial = subject.csm_id if row.name == "csm" else getattr(subject, row.name)
+        initial = (
+            getattr(subject, f"{row.name}_id")
+            if row.name in ("csm", "managed_by")
+            else getattr(subject, row.name)
+        )
     return FieldValueForm(
         data=data,
         field=field,
@@ -292,6 +331,16 @@ def _standard_form_field(ctx: SectionContext, name: str, label: str) -> forms.Fi
             company_id=subject.pk if is_company else None,
             relationship_id=None if is_company else subject.pk,
             current_id=subject.csm_id,
+        )
+    if name == "managed_by":
+        return PartnerChoiceField(
+            label=label,
+            required=False,
+            empty_label="No partner — run in house",
+            queryset=Partner.objects.filter(
+                Q(active=True) | Q(pk=subject.managed_by_id or 0)
+            ).order_by("name"),
+            error_messages={"invalid_choice": "Choose an active partner from the list."},
         )
     if name in MONEY_FIELDS:
         return MoneyField(label=label)
@@ -344,7 +393,8 @@ def _label_of(key: str, row: FieldRow) -> str:
 
 
 def _render_row(ctx: SectionContext, row: FieldRow) -> HttpResponse:
-    context = {"row": row, "section": ctx.section, **_urls(ctx)}
+    urls = _urls(ctx)
+    context = {"row": _editable(ctx, row, urls), "section": ctx.section, **urls}
     return render(ctx.request, "layouts/sections/attributes_row.html", context)
 
 
