@@ -23,5 +23,7 @@ urlpatterns = [
     # Viewing the application as a partner user (admins).
     path("partners/", include("partners.urls")),
     path("healthz", views.healthz, name="healthz"),
+    # CSV downloads of the lists (exports/) and the admin's import page (admin/import/).
+    path("", include("gainsight_lite.csvio.views")),
     path("admin/", admin.site.urls),
 ]

@@ -18,15 +18,17 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import DatabaseError, IntegrityError, models, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from companies.models import MAX_LEVEL, Company
+from companies.models import MAX_LEVEL, Company, CompanyPerson, Person
 from gainsight_lite.csvio import cells
 from gainsight_lite.csvio.bulk import (
     history_rows,
@@ -37,7 +39,20 @@ from gainsight_lite.csvio.bulk import (
 )
 from gainsight_lite.csvio.reading import FileProblem, Problem, Row, read
 from partners.models import Partner, PartnerUser
-from partners.services import partner_assign, partner_unassign
+from partners.services import partner_assign, partner_grants_sync, partner_unassign
+from relationships.attributes import clean_attributes
+from relationships.models import Relationship, RelationshipType, RelationshipTypeField
+from success.models import (
+    Activity,
+    ActivityType,
+    Measure,
+    Score,
+    Scorecard,
+    ScoreSnapshot,
+    UsageMetric,
+    UsageValue,
+)
+from success.services import overall_score
 
 # Rows per INSERT/UPDATE statement and ids per IN (…): well under SQLite's parameter limit.
 BATCH = 500
@@ -57,11 +72,21 @@ def chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a kind's file: its name, whether the file must have it, what it holds."""
+    """One column of a kind's file: its name, whether the file must have it, what it holds.
+
+    `source` is where its export reads the value (a `values_list` path; the name when empty)
+    and `writes` how the value becomes a cell: the export and the import share the column.
+    """
 
     name: str
     help: str
     required: bool = False
+    source: str = ""
+    writes: str = "text"
+
+    @property
+    def path(self) -> str:
+        return self.source or self.name
 
 
 @dataclass
@@ -234,10 +259,6 @@ class Importer:
         return value or ""
 
 
-def _user_label(user: User) -> str:
-    return user.get_username()
-
-
 class Lookups:
     """Bulk reads the importers share: companies by external ID, users, partners, types."""
 
@@ -365,18 +386,26 @@ class CompanyImporter(Importer):
         Column("external_id", "the company's ID in your CRM; companies are matched on it.", True),
         Column("name", "the company's name.", True),
         Column(
-            "parent_external_id", "the external ID of the parent company; empty for a top company."
+            "parent_external_id",
+            "the external ID of the parent company; empty for a top company.",
+            source="parent__external_id",
         ),
         Column("industry", "free text, at most 80 characters."),
         Column("segment", "enterprise, mid_market or smb."),
         Column("stage", "onboarding, adoption, expansion or renewal."),
         Column("status", "active, at_risk, prospect or churned."),
-        Column("arr", "annual recurring revenue, e.g. 120000.00."),
-        Column("mrr", "monthly recurring revenue, e.g. 10000.00."),
-        Column("renewal_date", "YYYY-MM-DD."),
-        Column("original_contract_date", "YYYY-MM-DD."),
-        Column("csm", "the username of the company's CSM (an internal user)."),
-        Column("partner", "the name of the partner that manages the company; empty for none."),
+        Column("arr", "annual recurring revenue, e.g. 120000.00.", writes="decimal"),
+        Column("mrr", "monthly recurring revenue, e.g. 10000.00.", writes="decimal"),
+        Column("renewal_date", "YYYY-MM-DD.", writes="date"),
+        Column("original_contract_date", "YYYY-MM-DD.", writes="date"),
+        Column(
+            "csm", "the username of the company's CSM (an internal user).", source="csm__username"
+        ),
+        Column(
+            "partner",
+            "the name of the partner that manages the company; empty for none.",
+            source="managed_by__name",
+        ),
     )
 
     def prepare(self, rows: list[Row]) -> None:
@@ -727,34 +756,1114 @@ class CompanyImporter(Importer):
             progress("Writing", min(done, total), total)
         # Tree numbers alone are not history: the audit trail leaves them out.
         update_rows(Company, PLACE_FIELDS, moved)
-        self._partners(rows)
+        _partner_changes(Company, rows, by=self.by, has_column=self.has("partner"))
         progress("Writing", total, total)
 
-    def _partners(self, rows: list[Row]) -> None:
-        """Partner changes go through partners.services, which keeps the grants in step."""
-        if not self.has("partner"):
+
+def orm_history(
+    model: type[models.Model], objects: Sequence[models.Model], *, by: User | None, update: bool
+) -> None:
+    """Audit-trail rows for records the ORM wrote in bulk, when the model keeps a history."""
+    manager = getattr(model, "history", None)
+    if manager is None or not objects:
+        return
+    manager.bulk_history_create(
+        list(objects), update=update, default_user=by, default_change_reason=REASON
+    )
+
+
+# ---------- records about a company or one of its relationships ----------
+
+SUBJECT_COLUMNS = (
+    Column(
+        "company_external_id",
+        "the external ID of the company.",
+        True,
+        source="company__external_id",
+    ),
+    Column(
+        "relationship_type",
+        "with relationship_name: the type of the relationship; empty for the company itself.",
+        source="relationship__relationship_type__name",
+    ),
+    Column(
+        "relationship_name",
+        "the name of the company's relationship of that type; empty for the company itself.",
+        source="relationship__name",
+    ),
+)
+
+
+class SubjectImporter(Importer):
+    """An importer whose rows name a company and, optionally, one of its relationships."""
+
+    subject_required_relationship: ClassVar[bool] = False
+
+    def prepare_subjects(self, rows: list[Row]) -> None:
+        self.companies = companies_by_external_id(
+            row.get("company_external_id").strip() for row in rows
+        )
+        self.types = {kind.name.lower(): kind for kind in RelationshipType.objects.all()}
+        self.relationships: dict[tuple[int, int, str], Relationship] = {}
+        if not (self.has("relationship_type") or self.has("relationship_name")):
             return
-        assign: dict[int, list[int]] = defaultdict(list)
-        unassign: list[int] = []
-        partners: dict[int, Partner] = {}
-        for row in rows:
-            record = row.target
-            partner = row.data.get("partner")
-            current = None if row.action == CREATE else record["managed_by_id"]
-            wanted = partner.pk if partner is not None else None
-            if wanted == current:
-                continue
-            if partner is None:
-                unassign.append(record["id"])
-            else:
-                partners[partner.pk] = partner
-                assign[partner.pk].append(record["id"])
-        for partner_id, ids in assign.items():
-            partner_assign(
-                records=Company.objects.filter(pk__in=ids), partner=partners[partner_id], by=self.by
+        company_ids = sorted(
+            {
+                self.companies[row.get("company_external_id").strip()]["id"]
+                for row in rows
+                if row.get("relationship_name").strip()
+                and row.get("company_external_id").strip() in self.companies
+            }
+        )
+        for chunk in chunks(company_ids):
+            for relationship in Relationship.objects.filter(company_id__in=chunk).select_related(
+                "relationship_type", "company"
+            ):
+                key = (
+                    relationship.company_id,
+                    relationship.relationship_type_id,
+                    relationship.name,
+                )
+                self.relationships[key] = relationship
+
+    def subject(self, row: Row) -> tuple[dict[str, Any] | None, Relationship | None]:
+        """The row's company (as values) and relationship; problems on their columns."""
+        external_id = row.get("company_external_id").strip()
+        company = self.companies.get(external_id)
+        if not external_id:
+            row.error("company_external_id", "This column needs a value.")
+        elif company is None:
+            row.error("company_external_id", f"No company has the external ID “{external_id}”.")
+        type_name = row.get("relationship_type").strip()
+        name = row.get("relationship_name").strip()
+        if not type_name and not name:
+            return company, None
+        if not type_name or not name:
+            missing = "relationship_type" if not type_name else "relationship_name"
+            row.error(missing, "Give both the relationship's type and its name, or neither.")
+            return company, None
+        kind = self.types.get(type_name.lower())
+        if kind is None:
+            row.error("relationship_type", f"No relationship type is called “{type_name}”.")
+            return company, None
+        if company is None:
+            return None, None
+        relationship = self.relationships.get((company["id"], kind.pk, name))
+        if relationship is None:
+            row.error(
+                "relationship_name",
+                f"{company['name']} has no {kind.name} relationship called “{name}”.",
             )
-        if unassign:
-            partner_unassign(records=Company.objects.filter(pk__in=unassign), by=self.by)
+        return company, relationship
+
+
+# ---------- relationships ----------
+
+RELATIONSHIP_CHOICES = {
+    "status": cells.Choices(Relationship.Status.choices, blank=Relationship.Status.ACTIVE),
+    "stage": cells.Choices(Relationship.Stage.choices),
+}
+RELATIONSHIP_FIELDS = {
+    "status": "status",
+    "stage": "stage",
+    "arr": "arr",
+    "mrr": "mrr",
+    "start_date": "start_date",
+    "renewal_date": "renewal_date",
+    "csm": "csm_id",
+}
+
+
+def field_column(key: str, reserved: Iterable[str]) -> str:
+    """The column of a type's field: its key, or "field:key" when a base column has that name."""
+    return f"field:{key}" if key in set(reserved) else key
+
+
+class RelationshipImporter(Importer):
+    kind = "relationships"
+    label = "Relationships"
+    help = (
+        "Relationships by company external ID, type and name: new ones are created, the others "
+        "updated. The type's own fields are columns named by their key."
+    )
+    columns = (
+        Column(
+            "company_external_id",
+            "the external ID of the relationship's company.",
+            True,
+            source="company__external_id",
+        ),
+        Column("type", "the relationship type's name.", True, source="relationship_type__name"),
+        Column("name", "the relationship's name (unique per company and type).", True),
+        Column("status", "active, at_risk, on_hold or churned."),
+        Column("stage", "onboarding, adoption, expansion or renewal."),
+        Column("csm", "the username of the relationship's CSM.", source="csm__username"),
+        Column("arr", "annual recurring revenue.", writes="decimal"),
+        Column("mrr", "monthly recurring revenue.", writes="decimal"),
+        Column("start_date", "YYYY-MM-DD.", writes="date"),
+        Column("renewal_date", "YYYY-MM-DD.", writes="date"),
+        Column(
+            "partner",
+            "the partner that manages the relationship; empty: its company's partner.",
+            source="managed_by__name",
+        ),
+    )
+
+    def __init__(self, *, header: list[str], by: User | None, skip_invalid: bool) -> None:
+        super().__init__(header=header, by=by, skip_invalid=skip_invalid)
+        self.fields_by_type: dict[int, list[RelationshipTypeField]] = defaultdict(list)
+        self.field_columns: dict[str, str] = {}  # column → key
+        base = self.column_names()
+        for field_ in RelationshipTypeField.objects.order_by("relationship_type_id", "order", "pk"):
+            self.fields_by_type[field_.relationship_type_id].append(field_)
+            self.field_columns[field_column(field_.key, base)] = field_.key
+            self.field_columns.setdefault(f"field:{field_.key}", field_.key)
+
+    def extra_columns(self) -> set[str]:
+        return set(self.field_columns)
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.lookups = Lookups()
+        self.companies = companies_by_external_id(
+            row.get("company_external_id").strip() for row in rows
+        )
+        self.types = {kind.name.lower(): kind for kind in RelationshipType.objects.all()}
+        self.existing: dict[tuple[int, int, str], Relationship] = {}
+        company_ids = sorted({company["id"] for company in self.companies.values()})
+        for chunk in chunks(company_ids):
+            for relationship in Relationship.objects.filter(company_id__in=chunk):
+                key = (
+                    relationship.company_id,
+                    relationship.relationship_type_id,
+                    relationship.name,
+                )
+                self.existing[key] = relationship
+        if self.has("csm"):
+            self.lookups.load_users(row.get("csm") for row in rows)
+        if self.has("partner"):
+            self.lookups.load_partners()
+        self.present_fields = [column for column in self.header if column in self.field_columns]
+
+    def clean(self, row: Row) -> None:
+        data = row.data
+        external_id = row.get("company_external_id").strip()
+        company = self.companies.get(external_id)
+        if company is None:
+            row.error(
+                "company_external_id",
+                f"No company has the external ID “{external_id}”."
+                if external_id
+                else "This column needs a value.",
+            )
+        type_name = row.get("type").strip()
+        kind = self.types.get(type_name.lower())
+        if kind is None:
+            row.error(
+                "type",
+                f"No relationship type is called “{type_name}”."
+                if type_name
+                else "This column needs a value.",
+            )
+        data["name"] = self.required_text(row, "name", 200)
+        for name, parse in RELATIONSHIP_CHOICES.items():
+            if self.has(name):
+                data[name] = self.cell(row, name, parse)
+        for name in ("arr", "mrr"):
+            if self.has(name):
+                value = self.cell(row, name, cells.decimal)
+                data[name] = Decimal("0.00") if value is None else value
+        for name in ("start_date", "renewal_date"):
+            if self.has(name):
+                data[name] = self.cell(row, name, cells.date)
+        if self.has("csm"):
+            user = self.cell(row, "csm", lambda v: self.lookups.user(v, internal=True))
+            data["csm"] = user.pk if user is not None else None
+        if self.has("partner"):
+            data["partner"] = self.cell(row, "partner", self.lookups.partner)
+        if company is None or kind is None:
+            return
+        data["company_id"] = company["id"]
+        data["type"] = kind
+        existing = self.existing.get((company["id"], kind.pk, data["name"]))
+        row.target = existing
+        if existing is None and not kind.active:
+            row.error("type", f"The type {kind.name} is no longer in use: no new relationships.")
+        self._attributes(row, kind, existing)
+
+    def _attributes(self, row: Row, kind: RelationshipType, existing: Relationship | None) -> None:
+        """The type's fields: given cells over the stored values, checked by clean_attributes."""
+        fields = self.fields_by_type.get(kind.pk, [])
+        keys = {field_.key for field_ in fields}
+        stored = existing.attributes if existing is not None else {}
+        attributes = {key: value for key, value in (stored or {}).items() if key in keys}
+        column_of: dict[str, str] = {}
+        for column in self.present_fields:
+            key = self.field_columns[column]
+            value = row.get(column)
+            if key not in keys:
+                if value.strip():
+                    row.error(column, f"“{key}” is not a field of {kind.name} relationships.")
+                continue
+            column_of[key] = column
+            if value.strip():
+                attributes[key] = value
+            else:
+                attributes.pop(key, None)
+        cleaned, errors = clean_attributes(fields, attributes)
+        for key, message in errors.items():
+            row.error(column_of.get(key, key), message)
+        row.data["attributes"] = cleaned
+
+    def check_together(self, rows: list[Row]) -> None:
+        seen: dict[tuple[int, int, str], Row] = {}
+        for row in rows:
+            if "type" not in row.data or not row.data.get("name"):
+                continue
+            key = (row.data["company_id"], row.data["type"].pk, row.data["name"])
+            if key in seen:
+                row.error(
+                    "name",
+                    f"This relationship is also on line {seen[key].line}: each is on one line.",
+                )
+            else:
+                seen[key] = row
+
+    def _values(self, row: Row) -> dict[str, Any]:
+        values = {
+            field_name: row.data[column]
+            for column, field_name in RELATIONSHIP_FIELDS.items()
+            if column in row.data
+        }
+        values["attributes"] = row.data["attributes"]
+        return values
+
+    def plan(self, rows: list[Row]) -> None:
+        for row in rows:
+            relationship = row.target
+            if relationship is None:
+                row.action = CREATE
+                continue
+            changed = any(
+                getattr(relationship, name) != value for name, value in self._values(row).items()
+            )
+            if "partner" in row.data:
+                partner = row.data["partner"]
+                changed = changed or (partner.pk if partner else None) != relationship.managed_by_id
+            row.action = UPDATE if changed else UNCHANGED
+
+    def write(self, rows: list[Row], progress: Progress) -> None:
+        now = timezone.now()
+        created: list[Relationship] = []
+        changed: list[Relationship] = []
+        for row in rows:
+            if row.action == CREATE:
+                relationship = Relationship(
+                    company_id=row.data["company_id"],
+                    relationship_type=row.data["type"],
+                    name=row.data["name"],
+                    created_at=now,
+                    updated_at=now,
+                    **self._values(row),
+                )
+                row.target = relationship
+                created.append(relationship)
+            elif row.action == UPDATE:
+                relationship = row.target
+                for name, value in self._values(row).items():
+                    setattr(relationship, name, value)
+                relationship.updated_at = now
+                changed.append(relationship)
+        done = 0
+        for batch in chunks(created):
+            Relationship.objects.bulk_create(batch)
+            orm_history(Relationship, batch, by=self.by, update=False)
+            done += len(batch)
+            progress("Writing", done, len(rows))
+        fields = [*RELATIONSHIP_FIELDS.values(), "attributes", "updated_at"]
+        for batch in chunks(changed):
+            Relationship.objects.bulk_update(batch, fields)
+            orm_history(Relationship, batch, by=self.by, update=True)
+            done += len(batch)
+            progress("Writing", done, len(rows))
+        _partner_changes(Relationship, rows, by=self.by, has_column=self.has("partner"))
+        # New relationships without a partner of their own follow their company's.
+        following = [
+            row.target
+            for row in rows
+            if row.action == CREATE and not (self.has("partner") and row.data.get("partner"))
+        ]
+        for batch in chunks(following):
+            partner_grants_sync(records=batch)
+
+
+def _partner_changes(
+    model: type[Company] | type[Relationship], rows: list[Row], *, by: User | None, has_column: bool
+) -> None:
+    """Assign and unassign partners through partners.services, grouped per partner."""
+    if not has_column:
+        return
+    assign: dict[int, list[int]] = defaultdict(list)
+    partners: dict[int, Partner] = {}
+    unassign: list[int] = []
+    for row in rows:
+        if row.action == UNCHANGED or "partner" not in row.data:
+            continue
+        record = row.target
+        partner = row.data["partner"]
+        current = None if row.action == CREATE else _managed_by(record)
+        wanted = partner.pk if partner is not None else None
+        if wanted == current:
+            continue
+        pk = record["id"] if isinstance(record, dict) else record.pk
+        if partner is None:
+            unassign.append(pk)
+        else:
+            partners[partner.pk] = partner
+            assign[partner.pk].append(pk)
+    for partner_id, ids in assign.items():
+        partner_assign(
+            records=model.objects.filter(pk__in=ids), partner=partners[partner_id], by=by
+        )
+    if unassign:
+        partner_unassign(records=model.objects.filter(pk__in=unassign), by=by)
+
+
+def _managed_by(record: Any) -> int | None:
+    return record["managed_by_id"] if isinstance(record, dict) else record.managed_by_id
+
+
+# ---------- people ----------
+
+PERSON_CHOICES = {
+    "role": cells.Choices(CompanyPerson.Role.choices, blank=CompanyPerson.Role.USER),
+    "sentiment": cells.Choices(
+        CompanyPerson.Sentiment.choices, blank=CompanyPerson.Sentiment.UNKNOWN
+    ),
+}
+PERSON_TEXT = {"first_name": 80, "last_name": 80, "phone": 40}
+
+
+class PeopleImporter(Importer):
+    kind = "people"
+    label = "People"
+    help = (
+        "People by email (one person per email address) and their place at a company: title, "
+        "role, sponsor, sentiment and manager (another person at the same company)."
+    )
+    columns = (
+        Column(
+            "email",
+            "the person's email address; people are matched on it.",
+            True,
+            source="person__email",
+        ),
+        Column("first_name", "needed for a new person.", source="person__first_name"),
+        Column("last_name", "", source="person__last_name"),
+        Column("phone", "", source="person__phone"),
+        Column(
+            "company_external_id",
+            "the external ID of the person's company.",
+            True,
+            source="company__external_id",
+        ),
+        Column("title", "their job title."),
+        Column("role", "champion, decision_maker, executive_sponsor, user or other."),
+        Column("sponsor", "yes or no.", source="is_sponsor", writes="boolean"),
+        Column("sentiment", "positive, neutral, negative or unknown."),
+        Column(
+            "manager_email",
+            "the email of their manager at the same company.",
+            source="manager__person__email",
+        ),
+    )
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.companies = companies_by_external_id(
+            row.get("company_external_id").strip() for row in rows
+        )
+        emails = sorted({row.get("email").strip().lower() for row in rows} - {""})
+        emails |= {row.get("manager_email").strip().lower() for row in rows} - {""}  # type: ignore[operator]
+        self.people: dict[str, Person] = {}
+        for chunk in chunks(sorted(emails)):
+            for person in Person.objects.filter(email__in=chunk):
+                self.people[person.email.lower()] = person
+        self.places: dict[tuple[int, int], CompanyPerson] = {}
+        company_ids = sorted({company["id"] for company in self.companies.values()})
+        for chunk in chunks(company_ids):
+            for place in CompanyPerson.objects.filter(company_id__in=chunk).select_related(
+                "manager__person"
+            ):
+                self.places[(place.company_id, place.person_id)] = place
+
+    def clean(self, row: Row) -> None:
+        data = row.data
+        email = self.cell(row, "email", _email)
+        if email == "":
+            row.error("email", "This column needs a value.")
+        data["email"] = email
+        external_id = row.get("company_external_id").strip()
+        company = self.companies.get(external_id)
+        if company is None:
+            row.error(
+                "company_external_id",
+                f"No company has the external ID “{external_id}”."
+                if external_id
+                else "This column needs a value.",
+            )
+        else:
+            data["company_id"] = company["id"]
+        for name, limit in PERSON_TEXT.items():
+            if self.has(name):
+                data[name] = self.cell(row, name, partial(cells.text, max_length=limit))
+        if email and email not in self.people and not data.get("first_name"):
+            row.error("first_name", "A new person needs a first name.")
+        if self.has("title"):
+            data["title"] = self.cell(row, "title", lambda v: cells.text(v, max_length=120))
+        for name, parse in PERSON_CHOICES.items():
+            if self.has(name):
+                data[name] = self.cell(row, name, parse)
+        if self.has("sponsor"):
+            data["is_sponsor"] = self.cell(row, "sponsor", cells.boolean)
+        if self.has("manager_email"):
+            manager = self.cell(row, "manager_email", _email)
+            if manager and manager == email:
+                row.error("manager_email", "A person cannot be their own manager.")
+            data["manager_email"] = manager
+
+    def check_together(self, rows: list[Row]) -> None:
+        seen: dict[tuple[int, str], Row] = {}
+        names: dict[str, Row] = {}
+        for row in rows:
+            email, company_id = row.data.get("email"), row.data.get("company_id")
+            if not email or company_id is None:
+                continue
+            if (company_id, email) in seen:
+                row.error(
+                    "email",
+                    f"This person at this company is also on line {seen[company_id, email].line}.",
+                )
+                continue
+            seen[company_id, email] = row
+            first = names.setdefault(email, row)
+            for name in PERSON_TEXT:
+                if name in row.data and name in first.data and row.data[name] != first.data[name]:
+                    row.error(name, f"Line {first.line} gives this person another {name}.")
+        for row in rows:
+            manager = row.data.get("manager_email")
+            company_id = row.data.get("company_id")
+            if not manager or company_id is None:
+                continue
+            person = self.people.get(manager)
+            at_company = (company_id, manager) in seen or (
+                person is not None and (company_id, person.pk) in self.places
+            )
+            if not at_company:
+                row.error(
+                    "manager_email",
+                    f"{manager} is not a person at this company (in the file or the book).",
+                )
+
+    def plan(self, rows: list[Row]) -> None:
+        for row in rows:
+            person = self.people.get(row.data["email"])
+            place = (
+                self.places.get((row.data["company_id"], person.pk)) if person is not None else None
+            )
+            row.target = place
+            if place is None:
+                row.action = CREATE
+                continue
+            changed = any(
+                getattr(person, name) != row.data[name] for name in PERSON_TEXT if name in row.data
+            ) or any(
+                getattr(place, name) != row.data[name]
+                for name in ("title", "role", "sentiment", "is_sponsor")
+                if name in row.data
+            )
+            if "manager_email" in row.data:
+                manager = place.manager
+                current = manager.person.email if manager is not None else ""
+                changed = changed or current != (row.data["manager_email"] or "")
+            row.action = UPDATE if changed else UNCHANGED
+
+    def write(self, rows: list[Row], progress: Progress) -> None:
+        now = timezone.now()
+        new_people: dict[str, Person] = {}
+        changed_people: dict[str, Person] = {}
+        for row in rows:
+            email = row.data["email"]
+            person = self.people.get(email) or new_people.get(email)
+            values = {name: row.data[name] for name in PERSON_TEXT if name in row.data}
+            if person is None:
+                person = Person(email=email, created_at=now, **values)
+                new_people[email] = person
+            elif person.pk is not None and any(
+                getattr(person, name) != value for name, value in values.items()
+            ):
+                for name, value in values.items():
+                    setattr(person, name, value)
+                changed_people[email] = person
+        for batch in chunks(list(new_people.values())):
+            Person.objects.bulk_create(batch)
+        for batch in chunks(list(changed_people.values())):
+            Person.objects.bulk_update(batch, list(PERSON_TEXT))
+        self.people.update(new_people)
+        place_fields = ["title", "role", "sentiment", "is_sponsor"]
+        created: list[CompanyPerson] = []
+        changed: list[CompanyPerson] = []
+        for row in rows:
+            values = {name: row.data[name] for name in place_fields if name in row.data}
+            if row.action == CREATE:
+                place = CompanyPerson(
+                    company_id=row.data["company_id"],
+                    person=self.people[row.data["email"]],
+                    created_at=now,
+                    **values,
+                )
+                row.target = place
+                created.append(place)
+            elif row.action == UPDATE:
+                for name, value in values.items():
+                    setattr(row.target, name, value)
+                changed.append(row.target)
+        for batch in chunks(created):
+            CompanyPerson.objects.bulk_create(batch)
+        for batch in chunks(changed):
+            CompanyPerson.objects.bulk_update(batch, place_fields)
+        for place in created:
+            self.places[(place.company_id, place.person_id)] = place
+        # Managers last: they may be people this file has just placed at the company.
+        managed: list[CompanyPerson] = []
+        for row in rows:
+            if "manager_email" not in row.data or row.action == UNCHANGED:
+                continue
+            email = row.data["manager_email"]
+            manager = (
+                self.places[(row.data["company_id"], self.people[email].pk)] if email else None
+            )
+            row.target.manager = manager
+            managed.append(row.target)
+        for batch in chunks(managed):
+            CompanyPerson.objects.bulk_update(batch, ["manager"])
+        progress("Writing", len(rows), len(rows))
+
+
+def _email(value: str) -> str:
+    email = value.strip().lower()
+    if not email:
+        return ""
+    try:
+        EmailValidator()(email)
+    except ValidationError:
+        raise cells.CellError(f"“{value.strip()}” is not an email address.") from None
+    if len(email) > 254:
+        raise cells.CellError("Enter an email address of at most 254 characters.")
+    return email
+
+
+# ---------- timeline activities ----------
+
+
+class ActivityImporter(SubjectImporter):
+    kind = "activities"
+    label = "Activities"
+    help = (
+        "Timeline activities on companies (and relationships). A row with the same company, "
+        "relationship, type, subject and time as an activity already logged updates it."
+    )
+    columns = (
+        *SUBJECT_COLUMNS,
+        Column(
+            "type",
+            "the activity type: Update, Call, Meeting, Email, Milestone…",
+            True,
+            source="activity_type__name",
+        ),
+        Column("subject", "what it was about, at most 200 characters.", True),
+        Column(
+            "occurred_at",
+            "YYYY-MM-DD HH:MM (the site's time zone) or YYYY-MM-DD.",
+            True,
+            writes="datetime",
+        ),
+        Column("notes", "plain text."),
+        Column("duration_minutes", "0 to 1440."),
+        Column("author", "the username of who logged it.", True, source="author__username"),
+    )
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.prepare_subjects(rows)
+        self.lookups = Lookups()
+        self.lookups.load_users(row.get("author") for row in rows)
+        self.activity_types = {
+            kind.name.lower(): kind
+            for kind in ActivityType.objects.prefetch_related("relationship_types")
+        }
+        company_ids = sorted({company["id"] for company in self.companies.values()})
+        self.existing: dict[tuple[Any, ...], Activity] = {}
+        for chunk in chunks(company_ids):
+            for activity in Activity.objects.filter(company_id__in=chunk):
+                self.existing[
+                    self._key(
+                        activity.company_id,
+                        activity.relationship_id,
+                        activity.activity_type_id,
+                        activity.subject,
+                        activity.occurred_at,
+                    )
+                ] = activity
+
+    @staticmethod
+    def _key(*parts: Any) -> tuple[Any, ...]:
+        return parts
+
+    def clean(self, row: Row) -> None:
+        data = row.data
+        company, relationship = self.subject(row)
+        name = row.get("type").strip()
+        kind = self.activity_types.get(name.lower())
+        if kind is None:
+            row.error(
+                "type",
+                f"No activity type is called “{name}”." if name else "This column needs a value.",
+            )
+        elif not kind.active:
+            row.error("type", f"The activity type {kind.name} is no longer in use.")
+        else:
+            allowed = {t.pk for t in kind.relationship_types.all()}
+            if allowed and (
+                relationship is None or relationship.relationship_type_id not in allowed
+            ):
+                row.error(
+                    "type",
+                    f"{kind.name} activities are logged only on relationships of certain types.",
+                )
+        data["subject"] = self.required_text(row, "subject", 200)
+        occurred = self.cell(row, "occurred_at", cells.datetime)
+        if occurred is None and not any(p.column == "occurred_at" for p in row.problems):
+            row.error("occurred_at", "This column needs a value.")
+        if self.has("notes"):
+            notes = row.get("notes")
+            if len(notes) > 20_000:
+                row.error("notes", f"Enter at most 20000 characters (it has {len(notes)}).")
+            data["notes"] = notes
+        if self.has("duration_minutes"):
+            data["duration_minutes"] = self.cell(
+                row, "duration_minutes", lambda v: cells.integer(v, minimum=0, maximum=24 * 60)
+            )
+        author = self.cell(row, "author", self.lookups.user)
+        if author is None and not any(p.column == "author" for p in row.problems):
+            row.error("author", "This column needs a value.")
+        if row.problems or company is None or kind is None:
+            return
+        data.update(
+            company_id=company["id"],
+            relationship=relationship,
+            activity_type=kind,
+            occurred_at=occurred,
+            author=author,
+        )
+        row.data["key"] = self._key(
+            company["id"],
+            relationship.pk if relationship else None,
+            kind.pk,
+            data["subject"],
+            occurred,
+        )
+
+    def check_together(self, rows: list[Row]) -> None:
+        _duplicates(rows, "subject", "This activity (same subject, type and time)")
+
+    def plan(self, rows: list[Row]) -> None:
+        for row in rows:
+            activity = self.existing.get(row.data["key"])
+            row.target = activity
+            if activity is None:
+                row.action = CREATE
+                continue
+            changed = activity.author_id != row.data["author"].pk or any(
+                getattr(activity, name) != row.data[name]
+                for name in ("notes", "duration_minutes")
+                if name in row.data
+            )
+            row.action = UPDATE if changed else UNCHANGED
+
+    def write(self, rows: list[Row], progress: Progress) -> None:
+        now = timezone.now()
+        created: list[Activity] = []
+        changed: list[Activity] = []
+        for row in rows:
+            values = {
+                name: row.data[name] for name in ("notes", "duration_minutes") if name in row.data
+            }
+            if row.action == CREATE:
+                created.append(
+                    Activity(
+                        company_id=row.data["company_id"],
+                        relationship=row.data["relationship"],
+                        activity_type=row.data["activity_type"],
+                        subject=row.data["subject"],
+                        occurred_at=row.data["occurred_at"],
+                        author=row.data["author"],
+                        created_at=now,
+                        updated_at=now,
+                        **values,
+                    )
+                )
+            elif row.action == UPDATE:
+                activity = row.target
+                for name, value in values.items():
+                    setattr(activity, name, value)
+                activity.author = row.data["author"]
+                activity.updated_at = now
+                changed.append(activity)
+        for batch in chunks(created):
+            Activity.objects.bulk_create(batch)
+        for batch in chunks(changed):
+            Activity.objects.bulk_update(
+                batch, ["notes", "duration_minutes", "author", "updated_at"]
+            )
+        progress("Writing", len(rows), len(rows))
+
+
+def _duplicates(rows: list[Row], column: str, what: str) -> None:
+    seen: dict[Any, Row] = {}
+    for row in rows:
+        key = row.data.get("key")
+        if key is None:
+            continue
+        if key in seen:
+            row.error(column, f"{what} is also on line {seen[key].line}.")
+        else:
+            seen[key] = row
+
+
+# ---------- usage ----------
+
+
+class UsageImporter(SubjectImporter):
+    kind = "usage"
+    label = "Usage values"
+    help = "A usage metric's value for a company (or relationship) in a week starting on Monday."
+    columns = (
+        *SUBJECT_COLUMNS,
+        Column("metric", "the usage metric's name.", True, source="metric__name"),
+        Column("week", "the Monday the week starts on, YYYY-MM-DD.", True, writes="date"),
+        Column("value", "a number with at most 2 decimal places.", True, writes="decimal"),
+    )
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.prepare_subjects(rows)
+        self.metrics = {metric.name.lower(): metric for metric in UsageMetric.objects.all()}
+        company_ids = sorted({company["id"] for company in self.companies.values()})
+        self.existing: dict[tuple[Any, ...], UsageValue] = {}
+        for chunk in chunks(company_ids):
+            for value in UsageValue.objects.filter(company_id__in=chunk):
+                key = (value.metric_id, value.company_id, value.relationship_id, value.week)
+                self.existing[key] = value
+
+    def clean(self, row: Row) -> None:
+        company, relationship = self.subject(row)
+        name = row.get("metric").strip()
+        metric = self.metrics.get(name.lower())
+        if metric is None:
+            row.error(
+                "metric",
+                f"No usage metric is called “{name}”." if name else "This column needs a value.",
+            )
+        week = self.cell(row, "week", cells.date)
+        if week is not None and week.weekday() != 0:
+            row.error("week", f"{week.isoformat()} is not a Monday: a usage week starts on one.")
+        elif week is None and not any(p.column == "week" for p in row.problems):
+            row.error("week", "This column needs a value.")
+        value = self.cell(row, "value", lambda v: cells.decimal(v, minimum=None))
+        if value is None and not any(p.column == "value" for p in row.problems):
+            row.error("value", "This column needs a value.")
+        if row.problems or company is None or metric is None:
+            return
+        row.data.update(
+            company_id=company["id"],
+            relationship=relationship,
+            metric=metric,
+            week=week,
+            value=value,
+        )
+        row.data["key"] = (
+            metric.pk,
+            company["id"],
+            relationship.pk if relationship else None,
+            week,
+        )
+
+    def check_together(self, rows: list[Row]) -> None:
+        _duplicates(rows, "week", "This metric's value for this week")
+
+    def plan(self, rows: list[Row]) -> None:
+        for row in rows:
+            existing = self.existing.get(row.data["key"])
+            row.target = existing
+            if existing is None:
+                row.action = CREATE
+            else:
+                row.action = UNCHANGED if existing.value == row.data["value"] else UPDATE
+
+    def write(self, rows: list[Row], progress: Progress) -> None:
+        created = [
+            UsageValue(
+                company_id=row.data["company_id"],
+                relationship=row.data["relationship"],
+                metric=row.data["metric"],
+                week=row.data["week"],
+                value=row.data["value"],
+            )
+            for row in rows
+            if row.action == CREATE
+        ]
+        changed = []
+        for row in rows:
+            if row.action == UPDATE:
+                row.target.value = row.data["value"]
+                changed.append(row.target)
+        for batch in chunks(created):
+            UsageValue.objects.bulk_create(batch)
+        for batch in chunks(changed):
+            UsageValue.objects.bulk_update(batch, ["value"])
+        progress("Writing", len(rows), len(rows))
+
+
+# ---------- measure scores ----------
+
+
+class ScoreImporter(SubjectImporter):
+    kind = "scores"
+    label = "Measure scores"
+    help = (
+        "The score (0 to 100) of a measure of the company scorecard, or of the relationship "
+        "type's scorecard, with a comment; an empty score clears it. The day's snapshot and "
+        "the health score follow."
+    )
+    columns = (
+        *SUBJECT_COLUMNS,
+        Column(
+            "measure",
+            "the measure's name on the subject's scorecard.",
+            True,
+            source="measure__name",
+        ),
+        Column("score", "0 to 100; empty clears the score.", True, source="value"),
+        Column("comment", "at most 500 characters."),
+    )
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.prepare_subjects(rows)
+        self.measures: dict[tuple[int | None, str], Measure] = {}
+        for scorecard in Scorecard.objects.prefetch_related("measures"):
+            for measure in scorecard.measures.all():
+                self.measures[(scorecard.relationship_type_id, measure.name.lower())] = measure
+        company_ids = sorted({company["id"] for company in self.companies.values()})
+        self.existing: dict[tuple[int, int, int | None], Score] = {}
+        for chunk in chunks(company_ids):
+            for score in Score.objects.filter(company_id__in=chunk):
+                self.existing[(score.measure_id, score.company_id, score.relationship_id)] = score
+
+    def clean(self, row: Row) -> None:
+        company, relationship = self.subject(row)
+        name = row.get("measure").strip()
+        type_id = relationship.relationship_type_id if relationship is not None else None
+        measure = self.measures.get((type_id, name.lower()))
+        if not name:
+            row.error("measure", "This column needs a value.")
+        elif measure is None:
+            scorecard = (
+                f"the {relationship.relationship_type.name} scorecard"
+                if relationship is not None
+                else "the company scorecard"
+            )
+            row.error("measure", f"“{name}” is not a measure of {scorecard}.")
+        elif not measure.active:
+            row.error("measure", f"The measure {measure.name} is no longer in use.")
+        value = self.cell(row, "score", lambda v: cells.integer(v, minimum=0, maximum=100))
+        comment = ""
+        if self.has("comment"):
+            comment = self.cell(row, "comment", lambda v: cells.text(v, max_length=500)) or ""
+        if row.problems or company is None or measure is None:
+            return
+        row.data.update(
+            company_id=company["id"],
+            relationship=relationship,
+            measure=measure,
+            value=value,
+            comment=comment,
+        )
+        row.data["key"] = (measure.pk, company["id"], relationship.pk if relationship else None)
+
+    def check_together(self, rows: list[Row]) -> None:
+        _duplicates(rows, "measure", "This measure's score for this subject")
+
+    def plan(self, rows: list[Row]) -> None:
+        for row in rows:
+            existing = self.existing.get(row.data["key"])
+            row.target = existing
+            value = row.data["value"]
+            if existing is None:
+                row.action = UNCHANGED if value is None else CREATE
+            elif value is None:
+                row.action = UPDATE
+            else:
+                same = existing.value == value and (
+                    not self.has("comment") or existing.comment == row.data["comment"]
+                )
+                row.action = UNCHANGED if same else UPDATE
+
+    def write(self, rows: list[Row], progress: Progress) -> None:
+        created: list[Score] = []
+        changed: list[Score] = []
+        cleared: list[Score] = []
+        for row in rows:
+            if row.action == CREATE:
+                created.append(
+                    Score(
+                        company_id=row.data["company_id"],
+                        relationship=row.data["relationship"],
+                        measure=row.data["measure"],
+                        value=row.data["value"],
+                        comment=row.data["comment"],
+                        updated_by=self.by,
+                    )
+                )
+            elif row.action == UPDATE and row.data["value"] is None:
+                cleared.append(row.target)
+            elif row.action == UPDATE:
+                score = row.target
+                score.value = row.data["value"]
+                if self.has("comment"):
+                    score.comment = row.data["comment"]
+                score.updated_by = self.by
+                score.updated_at = timezone.now()
+                changed.append(score)
+        for batch in chunks(created):
+            Score.objects.bulk_create(batch)
+            orm_history(Score, batch, by=self.by, update=False)
+        for batch in chunks(changed):
+            Score.objects.bulk_update(batch, ["value", "comment", "updated_by", "updated_at"])
+            orm_history(Score, batch, by=self.by, update=True)
+        for batch in chunks(cleared):
+            Score.objects.filter(pk__in=[score.pk for score in batch]).delete()
+        subjects = {
+            (
+                row.data["company_id"],
+                row.data["relationship"].pk if row.data["relationship"] else None,
+            )
+            for row in rows
+            if row.action != UNCHANGED
+        }
+        snapshots_take(subjects)
+        progress("Writing", len(rows), len(rows))
+
+
+def snapshots_take(subjects: set[tuple[int, int | None]], day: dt.date | None = None) -> None:
+    """Today's snapshot and the health score of each (company, relationship) subject, in bulk.
+
+    The same figures as success.services.snapshot_take gives one subject at a time.
+    """
+    day = day or timezone.localdate()
+    company_ids = sorted({company for company, relationship in subjects if relationship is None})
+    relationship_ids = sorted({r for _, r in subjects if r is not None})
+    pairs: dict[tuple[int, int | None], list[tuple[int, int]]] = defaultdict(list)
+    for chunk in chunks(company_ids):
+        for company_id, weight, value in Score.objects.filter(
+            company_id__in=chunk,
+            relationship__isnull=True,
+            measure__active=True,
+            measure__scorecard__relationship_type__isnull=True,
+        ).values_list("company_id", "measure__weight", "value"):
+            pairs[(company_id, None)].append((weight, value))
+    for chunk in chunks(relationship_ids):
+        # Only the scorecard of the relationship's type now counts (as subject_overall).
+        for company_id, relationship_id, weight, value in Score.objects.filter(
+            relationship_id__in=chunk,
+            measure__active=True,
+            measure__scorecard__relationship_type_id=F("relationship__relationship_type_id"),
+        ).values_list("company_id", "relationship_id", "measure__weight", "value"):
+            pairs[(company_id, relationship_id)].append((weight, value))
+    overall = {subject: overall_score(pairs.get(subject, [])) for subject in subjects}
+    for chunk in chunks(company_ids):
+        ScoreSnapshot.objects.filter(
+            company_id__in=chunk, relationship__isnull=True, day=day
+        ).delete()
+    for chunk in chunks(relationship_ids):
+        ScoreSnapshot.objects.filter(relationship_id__in=chunk, day=day).delete()
+    snapshots = [
+        ScoreSnapshot(
+            company_id=company_id,
+            relationship_id=relationship_id,
+            day=day,
+            overall=overall[(company_id, relationship_id)],
+        )
+        for company_id, relationship_id in sorted(subjects, key=lambda s: (s[0], s[1] or 0))
+    ]
+    for batch in chunks(snapshots):
+        ScoreSnapshot.objects.bulk_create(batch)
+    update_rows(Company, ["health_score"], [(overall[(c, None)], c) for c in company_ids])
+    update_rows(
+        Relationship, ["health_score"], [(overall[(c, r)], r) for c, r in subjects if r is not None]
+    )
+
+
+# ---------- partner assignments ----------
+
+
+class PartnerAssignmentImporter(SubjectImporter):
+    kind = "partner_assignments"
+    label = "Partner assignments"
+    help = (
+        "Which partner manages a company, or one of its relationships (give its type and "
+        "name); an empty partner takes the record back in house. The partner's permissions "
+        "follow."
+    )
+    columns = (
+        *SUBJECT_COLUMNS,
+        Column("partner", "the partner's name; empty for none.", True, source="managed_by__name"),
+    )
+
+    def prepare(self, rows: list[Row]) -> None:
+        self.prepare_subjects(rows)
+        self.lookups = Lookups()
+        self.lookups.load_partners()
+
+    def clean(self, row: Row) -> None:
+        company, relationship = self.subject(row)
+        partner = self.cell(row, "partner", self.lookups.partner)
+        if row.problems or company is None:
+            return
+        row.data["partner"] = partner
+        if relationship is not None:
+            row.data["model"] = Relationship
+            row.target = relationship
+            row.data["key"] = ("relationship", relationship.pk)
+        else:
+            row.data["model"] = Company
+            row.target = company
+            row.data["key"] = ("company", company["id"])
+
+    def check_together(self, rows: list[Row]) -> None:
+        _duplicates(rows, "company_external_id", "This record")
+
+    def plan(self, rows: list[Row]) -> None:
+        for row in rows:
+            partner = row.data["partner"]
+            wanted = partner.pk if partner is not None else None
+            row.action = UNCHANGED if wanted == _managed_by(row.target) else UPDATE
+
+    def write(self, rows: list[Row], progress: Progress) -> None:
+        for model in (Company, Relationship):
+            _partner_changes(
+                model,
+                [row for row in rows if row.data["model"] is model],
+                by=self.by,
+                has_column=True,
+            )
+        progress("Writing", len(rows), len(rows))
 
 
 # ---------- running an import ----------
@@ -851,5 +1960,14 @@ def _finish(report: Report, started: dt.datetime) -> Report:
 
 
 KINDS: dict[str, type[Importer]] = {
-    CompanyImporter.kind: CompanyImporter,
+    importer.kind: importer
+    for importer in (
+        CompanyImporter,
+        RelationshipImporter,
+        PeopleImporter,
+        ActivityImporter,
+        UsageImporter,
+        ScoreImporter,
+        PartnerAssignmentImporter,
+    )
 }

@@ -147,7 +147,7 @@ class Access:
     kind: what it serves — "public", "sign in", "sign out", "list", "form" (a page or dialog
     about no one record), "company record", "relationship record", "company section",
     "relationship section", "company section action", "relationship section action", "CTA",
-    "success plan", "activity", "view as", "view as stop", "view as banner".
+    "success plan", "activity", "view as", "view as stop", "view as banner", "admin only".
     get/post: the rule of each method; get_ok/post_ok: the answer when the rule allows it.
     params: sent with the request; htmx: sent as htmx sends it.
     """
@@ -261,6 +261,18 @@ CLASSIFICATION: dict[str, Access] = {
     "partners:view_as_start": Access("view as", get=CLOSED, post=OPEN),
     "partners:view_as_stop": Access("view as stop", get=CLOSED, post=OPEN, post_ok=302),
     "partners:view_as_banner": Access("view as banner"),
+    # CSV downloads: what the list shows, to anyone who may see the list.
+    "csvio:companies": Access("list"),
+    "csvio:relationship_downloads": Access("list"),
+    # Without a type: 400 with the reason.
+    "csvio:relationships": Access("list", get_ok=400),
+    "csvio:cockpit": Access("list"),
+    "csvio:timeline": Access("list"),
+    # The CSV import pages: staff and CS admins only (none of the personas).
+    "csvio:import": Access("admin only", post=OPEN),
+    "csvio:import_status": Access("admin only"),
+    "csvio:import_run": Access("admin only", get=CLOSED, post=OPEN),
+    "csvio:import_errors": Access("admin only"),
 }
 
 # The actions of the 360 section kinds, "kind.action" → how the action answers (on top of the
@@ -628,6 +640,10 @@ def expected(
         return 404 if partner else 405 if isinstance(rule, Closed) else 403
     if access.kind == "view as banner":
         return 405 if isinstance(rule, Closed) else 404  # no persona is viewing as anyone
+    if access.kind == "admin only":
+        # Under /admin/: partner users are not told it exists, whatever the method; no other
+        # persona is staff or a CS admin, so the page answers them as if it did not exist.
+        return 404 if partner or not isinstance(rule, Closed) else 405
     # Views check the method first, then the record, then the role.
     if isinstance(rule, Closed):
         return 405
@@ -685,8 +701,11 @@ def cases(world: World, pattern: Pattern) -> Iterator[Case]:
     access = CLASSIFICATION[pattern.name]
     record = RECORD_OF_KIND.get(access.kind)
     if record is None:
-        assert not pattern.kwargs, f"fill {pattern.kwargs} for {pattern.name}"
-        yield Case(pattern.name, reverse(pattern.name), access, None, params=access.params)
+        # An admin page's token: any value, the persona may not use the page at all.
+        kwargs = dict.fromkeys(pattern.kwargs, "matrix-token")
+        assert access.kind == "admin only" or not kwargs, f"fill {kwargs} for {pattern.name}"
+        url = reverse(pattern.name, kwargs=kwargs)
+        yield Case(pattern.name, url, access, None, params=access.params)
         return
     target = "relationship" if access.kind.startswith("relationship") else "company"
     for owner in OWNERS:
