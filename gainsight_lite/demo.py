@@ -1008,6 +1008,7 @@ C360_SECTIONS = (
                     "renewal_date",
                     "original_contract_date",
                     "csm",
+                    "managed_by",
                 ],
             ),
         ),
@@ -1100,7 +1101,18 @@ def _r360_sections(relationship_type: RelationshipType) -> tuple[SectionSpec, ..
             "attributes",
             f"{relationship_type.name} details",
             options=(
-                ("fields", ["status", "stage", "start_date", "renewal_date", "csm", *own_fields]),
+                (
+                    "fields",
+                    [
+                        "status",
+                        "stage",
+                        "start_date",
+                        "renewal_date",
+                        "csm",
+                        "managed_by",
+                        *own_fields,
+                    ],
+                ),
             ),
         ),
         SectionSpec("people", "People on this relationship"),
