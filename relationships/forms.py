@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.html import escape
 
 from relationships.attributes import LONG_TEXT_MAX, TEXT_MAX, clean_attributes
 from relationships.models import Relationship, RelationshipType, RelationshipTypeField
@@ -48,7 +49,9 @@ def attribute_form_field(field: RelationshipTypeField) -> forms.Field:
     """The typed form field that edits one relationship type field."""
     common: dict[str, Any] = {
         "label": field.label,
-        "help_text": field.help_text,
+        # Django renders a form field's help text as HTML (the admin too): this one is typed
+        # by an admin, so it is shown as text.
+        "help_text": escape(field.help_text),
         "required": field.required,
     }
     kind = field.kind
