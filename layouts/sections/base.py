@@ -21,18 +21,21 @@ from django.urls import reverse
 from companies.models import Company
 from relationships.models import Relationship
 
+# The events sections listen to are success's (its writes send them); re-exported for the kinds.
+from success.events import (  # noqa: F401
+    ACTIVITY_LOGGED,
+    CTA_CHANGED,
+    EVERY_CHANGE,
+    PLAN_CHANGED,
+    SCORE_CHANGED,
+    SUBJECT_CHANGED,
+)
+
 if TYPE_CHECKING:
     from layouts.models import Layout, Section
 
 COMPANY = "company"
 RELATIONSHIP = "relationship"
-# Events a write sends (HX-Trigger) so the sections showing what it changed refresh in place.
-SUBJECT_CHANGED = "subjectChanged"  # the company's or relationship's own fields
-ACTIVITY_LOGGED = "activityLogged"  # a timeline activity logged, edited or deleted
-CTA_CHANGED = "ctaChanged"  # a CTA or task created, changed or closed
-SCORE_CHANGED = "scoreChanged"  # a scorecard measure's score set
-PLAN_CHANGED = "planChanged"  # a success plan or its objectives changed
-EVERY_CHANGE = (SUBJECT_CHANGED, ACTIVITY_LOGGED, CTA_CHANGED, SCORE_CHANGED, PLAN_CHANGED)
 
 REGISTRY: dict[str, SectionKind] = {}
 

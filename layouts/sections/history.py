@@ -20,7 +20,7 @@ from layouts.sections.base import EVERY_CHANGE, SectionContext, SectionKind, reg
 from partners.access import is_partner_user
 from relationships.models import Relationship, RelationshipTypeField
 from success.models import CTA, Score
-from success.views.timeline import with_query
+from success.selectors.timeline import with_query
 
 ROWS = "layouts/sections/history_rows.html"
 PAGE_SIZE_MIN, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT = 10, 50, 20

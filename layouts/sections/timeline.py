@@ -15,10 +15,17 @@ from django.shortcuts import render
 
 from layouts.sections.base import ACTIVITY_LOGGED, SectionContext, SectionKind, register
 from relationships.models import Relationship
-from success.forms.timeline import TimelineFilterForm
+from success.forms.timeline import TimelineFilterForm, log_dialog
 from success.models import ActivityType
-from success.selectors.timeline import activities_page, timeline_authors, timeline_of
-from success.views.timeline import ADD, ROWS, log_dialog, row_context, with_query
+from success.selectors.timeline import (
+    ADD,
+    ROWS,
+    activities_page,
+    row_context,
+    timeline_authors,
+    timeline_of,
+    with_query,
+)
 
 PAGE_SIZE_MIN, PAGE_SIZE_MAX, PAGE_SIZE_DEFAULT = 10, 50, 20
 

@@ -1,25 +1,35 @@
-"""Forms of the timeline: its filters (a GET form that never fails) and logging an activity."""
+"""Forms of the timeline: its filters (a GET form that never fails) and logging an activity,
+with the log dialog that both the /timeline/ page and the 360 timeline section answer with."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django_htmx.http import trigger_client_event
 
 from companies.models import Company, CompanyPerson
 from companies.selectors import company_people_choices
 from gainsight_lite.http import parse_id
 from partners.access import AnyUser
 from relationships.models import Relationship
+from success.events import ACTIVITY_LOGGED
 from success.models import Activity, ActivityType
 from success.selectors.timeline import (
+    ADD,
     TimelineFilters,
     activity_types_for,
+    company_for_log,
     relationships_for_log,
 )
+from success.services import activity_log
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -278,3 +288,101 @@ def initial_from_query(query: Any) -> dict[str, Any]:
             pk for pk in (parse_id(value) for value in query.getlist("attendees")) if pk
         ]
     return initial
+
+
+# ---------- the log dialog (the /timeline/ page's and the 360 timeline section's) ----------
+
+FORM = "success/timeline_form.html"
+
+
+def _signed_in(request: HttpRequest) -> User:
+    # Every caller is behind login_required: the user is never anonymous.
+    return cast(User, request.user)
+
+
+def saved() -> HttpResponse:
+    """The answer to a successful write: close the dialog, redraw what shows activities."""
+    # 204: htmx swaps nothing; the dialog is closed by the event, not emptied and reopened.
+    response = HttpResponse(status=204)
+    trigger_client_event(response, "closeModal")
+    trigger_client_event(response, ACTIVITY_LOGGED)
+    return response
+
+
+def _add_errors(form: ActivityForm, error: ValidationError) -> None:
+    """A service's ValidationError, next to the field it is about (else above the form)."""
+    errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+    for name, messages in errors.items():
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def log_dialog(
+    request: HttpRequest,
+    *,
+    company: Company | None,
+    relationship: Relationship | None = None,
+    fixed_relationship: bool = False,
+    action_url: str,
+    picker: bool = False,
+) -> HttpResponse:
+    """Log an activity: the form (GET) or its submission (POST).
+
+    With `picker` (on /timeline/) the company comes from the request: chosen in the dialog's
+    company search, among the companies the user may see.
+    """
+    user = _signed_in(request)
+    if not user.has_perm(ADD):
+        raise PermissionDenied("Your role does not allow logging activities.")
+    values = request.POST if request.method == "POST" else request.GET
+    if picker:
+        company = company_for_log(user=user, pk=values.get("company"))
+    company_error = ""
+    if request.method == "POST":
+        form = ActivityForm(
+            request.POST,
+            user=user,
+            company=company,
+            relationship=relationship,
+            fixed_relationship=fixed_relationship,
+            refresh_url=action_url,
+        )
+        if company is None:
+            company_error = "Choose the company this activity is about."
+        valid = form.is_valid()
+        if valid and company is not None:
+            try:
+                activity_log(
+                    by=user,
+                    company=company,
+                    attendees=form.attendee_values(),
+                    **form.activity_values(),
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                return saved()
+    else:
+        initial = {**activity_initial(), **initial_from_query(request.GET)}
+        form = ActivityForm(
+            initial=initial,
+            user=user,
+            company=company,
+            relationship=relationship,
+            fixed_relationship=fixed_relationship,
+            refresh_url=action_url,
+        )
+    return render(
+        request,
+        FORM,
+        {
+            "form": form,
+            "adding": True,
+            "company": company,
+            "relationship": relationship if fixed_relationship else None,
+            "picker": picker,
+            "company_error": company_error,
+            "action_url": action_url,
+            "suggest_url": reverse("success:timeline_companies"),
+        },
+    )

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -27,6 +28,13 @@ from partners.access import (
 )
 from relationships.models import Relationship
 from success.models import Activity, ActivityType
+
+ADD = "success.add_activity"
+CHANGE = "success.change_activity"
+DELETE = "success.delete_activity"
+ADD_CTA = "success.add_cta"
+# The rows of every timeline list (the page's feed and the 360 section's).
+ROWS = "success/timeline_rows.html"
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
@@ -252,3 +260,40 @@ def follow_up_url_base() -> str | None:
         return reverse("success:cta_create")
     except NoReverseMatch:
         return None
+
+
+# ---------- what every timeline list shows ----------
+
+
+def row_context(
+    user: AnyUser,
+    *,
+    page: TimelinePage,
+    more_url: str | None,
+    plain_url: str | None,
+    id_prefix: str,
+    show_company: bool,
+    show_relationship: bool,
+) -> dict[str, Any]:
+    """The context of `success/timeline_rows.html`: rows, controls and the "load more" row."""
+    follow_up = follow_up_url_base() if user.has_perm(ADD_CTA) else None
+    return {
+        "page": page,
+        "more_url": more_url,
+        "plain_url": plain_url,
+        "id_prefix": id_prefix,
+        "show_company": show_company,
+        "show_relationship": show_relationship,
+        "can_change": user.has_perm(CHANGE),
+        "can_delete": user.has_perm(DELETE),
+        "follow_up_url": follow_up,
+    }
+
+
+def with_query(url: str, values: dict[str, str]) -> str:
+    """`url` with `values` as its query string (a timeline's filters and cursor)."""
+    if not values:
+        return url
+    query = QueryDict(mutable=True)
+    query.update(values)
+    return f"{url}?{query.urlencode()}"

@@ -25,7 +25,6 @@ from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
 from companies.models import Company
 from gainsight_lite.http import HtmxHttpRequest, parse_id
-from layouts.sections.base import CTA_CHANGED
 from partners.access import (
     AnyUser,
     companies_visible_to,
@@ -34,6 +33,7 @@ from partners.access import (
     users_choosable_by,
 )
 from relationships.models import Relationship, RelationshipType
+from success.events import CTA_CHANGED
 from success.forms.cockpit import (
     BulkForm,
     CockpitFilterForm,

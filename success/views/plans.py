@@ -22,7 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from companies.models import Company
-from layouts.sections.base import CTA_CHANGED, PLAN_CHANGED
+from success.events import CTA_CHANGED, PLAN_CHANGED
 from success.forms.plans import ObjectiveForm, PlanFilterForm, SuccessPlanForm
 from success.models import CTAType
 from success.selectors.plans import (

@@ -7,86 +7,48 @@ ACTIVITY_LOGGED, so every timeline and summary on the page redraws itself.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
 
-from companies.models import Company
-from layouts.sections.base import ACTIVITY_LOGGED
-from partners.access import AnyUser, activities_visible_to
-from relationships.models import Relationship
+from partners.access import activities_visible_to
 from success.forms.timeline import (
+    FORM,
     ActivityForm,
     TimelineFilterForm,
+    _add_errors,
     activity_initial,
     initial_from_query,
+    log_dialog,
+    saved,
 )
 from success.models import Activity, ActivityType
 from success.selectors.timeline import (
-    TimelinePage,
+    ADD,
+    CHANGE,
+    DELETE,
+    ROWS,
     activities_page,
     activity_for,
     company_for_log,
     company_suggestions,
-    follow_up_url_base,
+    row_context,
     timeline_authors,
+    with_query,
 )
-from success.services import activity_delete, activity_log, activity_update
+from success.services import activity_delete, activity_update
 
-ADD = "success.add_activity"
-CHANGE = "success.change_activity"
-DELETE = "success.delete_activity"
-ADD_CTA = "success.add_cta"
 PAGE_SIZE = 25
 FILTER_NAMES = ("type", "author", "date_from", "date_to", "company")
 
-FORM = "success/timeline_form.html"
 DELETE_CONFIRM = "success/timeline_delete.html"
-ROWS = "success/timeline_rows.html"
-
-
-# ---------- what every timeline list shows ----------
-
-
-def row_context(
-    user: AnyUser,
-    *,
-    page: TimelinePage,
-    more_url: str | None,
-    plain_url: str | None,
-    id_prefix: str,
-    show_company: bool,
-    show_relationship: bool,
-) -> dict[str, Any]:
-    """The context of `success/timeline_rows.html`: rows, controls and the "load more" row."""
-    follow_up = follow_up_url_base() if user.has_perm(ADD_CTA) else None
-    return {
-        "page": page,
-        "more_url": more_url,
-        "plain_url": plain_url,
-        "id_prefix": id_prefix,
-        "show_company": show_company,
-        "show_relationship": show_relationship,
-        "can_change": user.has_perm(CHANGE),
-        "can_delete": user.has_perm(DELETE),
-        "follow_up_url": follow_up,
-    }
-
-
-def with_query(url: str, values: dict[str, str]) -> str:
-    if not values:
-        return url
-    query = QueryDict(mutable=True)
-    query.update(values)
-    return f"{url}?{query.urlencode()}"
 
 
 def _signed_in(request: HttpRequest) -> User:
@@ -94,95 +56,7 @@ def _signed_in(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def saved() -> HttpResponse:
-    """The answer to a successful write: close the dialog, redraw what shows activities."""
-    # 204: htmx swaps nothing; the dialog is closed by the event, not emptied and reopened.
-    response = HttpResponse(status=204)
-    trigger_client_event(response, "closeModal")
-    trigger_client_event(response, ACTIVITY_LOGGED)
-    return response
-
-
-def _add_errors(form: ActivityForm, error: ValidationError) -> None:
-    """A service's ValidationError, next to the field it is about (else above the form)."""
-    errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    for name, messages in errors.items():
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)
-
-
 # ---------- the dialogs ----------
-
-
-def log_dialog(
-    request: HttpRequest,
-    *,
-    company: Company | None,
-    relationship: Relationship | None = None,
-    fixed_relationship: bool = False,
-    action_url: str,
-    picker: bool = False,
-) -> HttpResponse:
-    """Log an activity: the form (GET) or its submission (POST).
-
-    With `picker` (on /timeline/) the company comes from the request: chosen in the dialog's
-    company search, among the companies the user may see.
-    """
-    user = _signed_in(request)
-    if not user.has_perm(ADD):
-        raise PermissionDenied("Your role does not allow logging activities.")
-    values = request.POST if request.method == "POST" else request.GET
-    if picker:
-        company = company_for_log(user=user, pk=values.get("company"))
-    company_error = ""
-    if request.method == "POST":
-        form = ActivityForm(
-            request.POST,
-            user=user,
-            company=company,
-            relationship=relationship,
-            fixed_relationship=fixed_relationship,
-            refresh_url=action_url,
-        )
-        if company is None:
-            company_error = "Choose the company this activity is about."
-        valid = form.is_valid()
-        if valid and company is not None:
-            try:
-                activity_log(
-                    by=user,
-                    company=company,
-                    attendees=form.attendee_values(),
-                    **form.activity_values(),
-                )
-            except ValidationError as error:
-                _add_errors(form, error)
-            else:
-                return saved()
-    else:
-        initial = {**activity_initial(), **initial_from_query(request.GET)}
-        form = ActivityForm(
-            initial=initial,
-            user=user,
-            company=company,
-            relationship=relationship,
-            fixed_relationship=fixed_relationship,
-            refresh_url=action_url,
-        )
-    return render(
-        request,
-        FORM,
-        {
-            "form": form,
-            "adding": True,
-            "company": company,
-            "relationship": relationship if fixed_relationship else None,
-            "picker": picker,
-            "company_error": company_error,
-            "action_url": action_url,
-            "suggest_url": reverse("success:timeline_companies"),
-        },
-    )
 
 
 def _own_activity(request: HttpRequest, pk: int, permission: str) -> Activity:

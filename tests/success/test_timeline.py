@@ -791,7 +791,7 @@ def test_follow_up_link_carries_company_relationship_and_source(csm_client, nort
     relationship = RelationshipFactory(company=northwind)
     activity = ActivityFactory(company=northwind, relationship=relationship)
     section = timeline_section(northwind)
-    monkeypatch.setattr("success.views.timeline.follow_up_url_base", lambda: "/cockpit/new/")
+    monkeypatch.setattr("success.selectors.timeline.follow_up_url_base", lambda: "/cockpit/new/")
 
     html = get_section(csm_client, northwind, section)
 
@@ -806,9 +806,9 @@ def test_no_follow_up_link_without_the_cta_form_or_the_right(
 ):
     ActivityFactory(company=northwind)
     section = timeline_section(northwind)
-    monkeypatch.setattr("success.views.timeline.follow_up_url_base", lambda: None)
+    monkeypatch.setattr("success.selectors.timeline.follow_up_url_base", lambda: None)
     assert "Create follow-up CTA" not in get_section(csm_client, northwind, section)
-    monkeypatch.setattr("success.views.timeline.follow_up_url_base", lambda: "/cockpit/new/")
+    monkeypatch.setattr("success.selectors.timeline.follow_up_url_base", lambda: "/cockpit/new/")
     assert "Create follow-up CTA" not in get_section(viewer_client, northwind, section)
 
 
