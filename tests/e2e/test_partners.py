@@ -21,7 +21,6 @@ from layouts.sections import REGISTRY
 from layouts.services import layout_default_ensure
 from partners.models import Partner
 from partners.roles import CSM
-from relationships.models import Relationship
 from success.models import CTA, Activity
 from success.services import snapshot_take
 from tests.e2e.conftest import SCREENSHOTS, VIEWPORT
@@ -137,6 +136,9 @@ class Book:
             company=self.northwind, relationship_type=analytics, name="NW Analytics"
         )
         RelationshipFactory(company=self.umbrella, relationship_type=analytics, name="UH Analytics")
+        self.initech_analytics = RelationshipFactory(
+            company=self.initech, relationship_type=analytics, name="Initech Analytics"
+        )
 
         ActivityFactory(
             company=self.northwind,
@@ -204,7 +206,7 @@ def shot(page: Page, step: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SCREENSHOTS / f"partners-{step}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"partners-{step}.png"), full_page=True, caret="initial")
 
 
 def sign_in(page: Page, username: str) -> None:
@@ -358,14 +360,17 @@ def test_the_admin_assigns_a_company_to_partner_b_who_then_sees_it(book, open_pa
     # partner-b's list now holds Initech too (a fresh load, as the user would).
     partner_b.goto("/companies/")
     expect(company_rows(partner_b)).to_have_count(2)
-    expect(company_rows(partner_b).filter(has_text="Initech")).to_have_count(1)
+    initech_row = company_rows(partner_b).filter(has_text="Initech")
+    expect(initech_row).to_have_count(1)
+    expect(initech_row.locator("td").last).to_have_text("0")
     shot(partner_b, "11-partner-b-sees-it")
     partner_b.get_by_role("link", name="Initech", exact=True).click()
     open_c360(partner_b, book.initech)
     expect(partner_b.locator("section.section .section__title")).to_have_text(
         list(PARTNER_SECTIONS.values())
     )
-    # A companies-only partner sees none of its relationships.
-    assert Relationship.objects.filter(company=book.initech).count() == 0
-    expect(partner_b.locator(".section--relationships")).to_have_count(0)
+    # A companies-only partner sees none of its relationships, not even by their URL.
+    expect(partner_b.get_by_text("Initech Analytics")).to_have_count(0)
     shot(partner_b, "12-partner-b-c360")
+    response = partner_b.goto(book.initech_analytics.get_absolute_url())
+    assert response is not None and response.status == 404
