@@ -247,10 +247,12 @@ def test_thousands_of_records_are_assigned_in_a_bounded_number_of_queries(
         Company(name=f"Bulk {n}", tree_id=n + 1, lft=1, rght=2, level=0) for n in range(1200)
     )
 
-    # Statements per batch of 500, not per record: 1200 records, 3 batches.
-    with django_assert_max_num_queries(40):
+    # Statements per batch of 500, not per record: 1200 records, 3 batches. Each batch also
+    # writes its records' audit rows, which SQLite takes about 45 rows per INSERT (its limit
+    # of 999 parameters): about 30 statements more for 1200 records.
+    with django_assert_max_num_queries(75):
         partner_assign(records=Company.objects.all(), partner=alpha)
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(75):
         partner_assign(records=Company.objects.all(), partner=bravo)
 
     assert CompanyGroupObjectPermission.objects.filter(group=bravo.group).count() == 2400

@@ -346,6 +346,8 @@ SECTION_ACTIONS: dict[str, Access] = {
     "timeline.more": Access("more activities", post=OPEN),
 }
 
+    # The History section: internal users only (not partner-visible), reading only.
+    "history.more": Access("more changes", post=OPEN),
 
 # ---------- the URL patterns ----------
 
