@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, Permission, User
 from layouts.models import Layout
 from layouts.sections import section_url
 from partners.access import companies_visible_to, relationships_visible_to
+from partners.management.commands.check_partner_permissions import find_drift
 from partners.models import CompanyGroupObjectPermission
 from partners.roles import CS_ADMIN
 from partners.services import partner_update, partner_user_update
@@ -73,6 +74,7 @@ def test_an_admin_assigns_a_company_to_a_partner_and_its_users_see_it(
     assert company.managed_by == partner_a
     assert list(companies_visible_to(fresh(partner_a_user))) == [company]
     assert CompanyGroupObjectPermission.objects.filter(content_object=company).exists()
+    assert find_drift() == []
 
 
 def test_an_admin_takes_a_company_back_in_house(cs_admin_client, partner_a, partner_a_user):
@@ -87,6 +89,7 @@ def test_an_admin_takes_a_company_back_in_house(cs_admin_client, partner_a, part
     assert company.managed_by is None
     assert not companies_visible_to(fresh(partner_a_user)).exists()
     assert not CompanyGroupObjectPermission.objects.filter(content_object=company).exists()
+    assert find_drift() == []
 
 
 def test_an_admin_assigns_a_relationship_of_an_unmanaged_company(
@@ -102,6 +105,7 @@ def test_an_admin_assigns_a_relationship_of_an_unmanaged_company(
     )
 
     assert list(relationships_visible_to(fresh(partner_a_user))) == [relationship]
+    assert find_drift() == []
 
 
 def test_an_inactive_partner_is_no_choice(cs_admin_client):
