@@ -59,6 +59,7 @@ from tests.factories import (
     UsageValueFactory,
     UserFactory,
 )
+from tests.hostile.test_embed import frame_problems
 from tests.partners.test_matrix import (
     CLASSIFICATION,
     PARTNER_BUNDLE,
@@ -248,9 +249,21 @@ def build(payload: str) -> dict[str, Any]:
     for order, (key, section_kind) in enumerate(sorted(REGISTRY.items())):
         for target, layout in layouts.items():
             if target in section_kind.targets:
+                extra = {}
+                if key == "embed":
+                    # Filled from the record's payload-bearing fields, framed in a sandbox.
+                    extra["config"] = {
+                        "url_template": "https://bi.example.com/a?n={name}&i={external_id}",
+                        "height": 400,
+                        "title": _text("Frame", payload, 80),
+                    }
                 sections[target].append(
                     SectionFactory(
-                        layout=layout, kind=key, title=_text(key, payload, 80), order=order
+                        layout=layout,
+                        kind=key,
+                        title=_text(key, payload, 80),
+                        order=order,
+                        **extra,
                     )
                 )
     return {
@@ -367,6 +380,7 @@ def problems(page: str, payload: str) -> list[str]:
         url = re.sub(r"[\s\x00-\x1f]", "", html.unescape(value[1:-1])).lower()
         if url.startswith(("javascript:", "data:", "vbscript:")):
             found.append(f"script URL in an attribute: {value[:80]!r}")
+    found += frame_problems(page)
     if "{{7*7}}" in payload and re.search(r"script(>|&gt;)49", page):
         found.append("template text was evaluated")
     return found
@@ -383,6 +397,7 @@ def test_payloads_are_escaped_on_every_page(admin_user, name: str) -> None:
     failures: list[str] = []
     shown = 0
     asked = 0
+    framed = False
     for persona, client in clients.items():
         targets = list(urls(book, payload))
         if persona == "admin":
@@ -401,9 +416,11 @@ def test_payloads_are_escaped_on_every_page(admin_user, name: str) -> None:
                 failures.append(f"{label}: a section crashed")
             failures += [f"{label}: {problem}" for problem in problems(page, payload)]
             shown += html.escape(payload) in page or payload in page
+            framed = framed or "<iframe" in page
     assert not failures, f"{len(failures)} of {asked} answers:\n" + "\n".join(failures[:40])
     # The payloads were on the pages (escaped), so the test looked at real output.
     assert shown > 50, f"the payload was shown escaped on only {shown} of {asked} answers"
+    assert framed, "no page showed the embed section's frame"
 
 
 def test_the_payload_check_catches_an_unescaped_value() -> None:
@@ -414,6 +431,7 @@ def test_the_payload_check_catches_an_unescaped_value() -> None:
     assert problems('<a href=" JaVaScRiPt:alert(1)">x</a>', SCRIPT)
     assert problems('<a href="&#106;avascript:alert(1)">x</a>', SCRIPT)
     assert not problems(f"<p>{html.escape(SCRIPT)}</p>", SCRIPT)
+    assert problems('<iframe src="https://x.example/">', SCRIPT)
     assert not problems(f"<p>{html.escape(SCRIPT)}</p>", SCRIPT)
     assert not problems('<script type="application/json">"\\u003Cimg \'"</script>', ATTRIBUTE)
 

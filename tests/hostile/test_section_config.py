@@ -29,6 +29,7 @@ from tests.factories import (
     RelationshipTypeFieldFactory,
 )
 from tests.hostile.strategies import hostile_json, hostile_text
+from tests.hostile.test_embed import frame_problems
 
 SECTION_ERROR = "could not be loaded"
 CASES = [(key, target) for key, kind in sorted(REGISTRY.items()) for target in sorted(kind.targets)]
@@ -101,5 +102,7 @@ def test_config_is_cleaned_or_refused_and_renders(
         url = reverse(f"layouts:{name}_section", args=[subject.pk, section.pk])
         response = pages["client"].get(url, headers={"HX-Request": "true"})
         assert response.status_code == 200, f"{key} with {cleaned!r}: {response.status_code}"
-        assert SECTION_ERROR not in response.content.decode(), f"{key} crashed with {cleaned!r}"
+        page = response.content.decode()
+        assert SECTION_ERROR not in page, f"{key} crashed with {cleaned!r}"
+        assert not frame_problems(page), f"{key} with {cleaned!r}: {frame_problems(page)}"
         transaction.set_rollback(True)
