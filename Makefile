@@ -63,5 +63,13 @@ pytest: dev
 		$(PYTEST) --ignore=tests/e2e -m "not browser" $(PYTEST_ARGS); \
 	fi
 
+# The soak (.ci/soak): gunicorn on PostgreSQL (DATABASE_URL, else a throwaway cluster in /tmp)
+# loaded for SOAK_SECONDS by CSMs and partner users reading and writing; it fails on any error
+# or any write not found afterwards. .ci/run runs it for 30 seconds.
+SOAK_SECONDS ?= 300
+.PHONY: soak
+soak: venv
+	SOAK_SECONDS=$(SOAK_SECONDS) .ci/soak
+
 clean-db:
 	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm
