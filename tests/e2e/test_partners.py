@@ -35,6 +35,8 @@ from tests.factories import (
     RelationshipTypeFactory,
     ScorecardFactory,
     ScoreFactory,
+    SuccessPlanFactory,
+    SuccessPlanTypeFactory,
     UserFactory,
 )
 
@@ -152,6 +154,24 @@ class Book:
             name="Onboard the EMEA admins",
             due_date=today + dt.timedelta(days=5),
         )
+        SuccessPlanFactory(
+            company=self.northwind,
+            name="EMEA adoption plan",
+            owner=self.pat,
+            plan_type=SuccessPlanTypeFactory(name="Adoption"),
+        )
+        # Work on other partners' and in-house companies, which partner-a never sees.
+        for company in (self.globex, self.umbrella):
+            ActivityFactory(
+                company=company,
+                author=self.casey,
+                subject=f"Quarterly review with {company.name}",
+                occurred_at=timezone.now() - dt.timedelta(days=2),
+            )
+            CTAFactory(company=company, owner=self.casey, name=f"Renewal prep for {company.name}")
+            SuccessPlanFactory(
+                company=company, name=f"{company.name} expansion plan", owner=self.casey
+            )
         scorecard = ScorecardFactory(name="Company health")
         for order, (name, weight, value) in enumerate(
             [("Adoption", 3, 82), ("Support", 2, 64), ("Engagement", 1, 71)]
@@ -315,12 +335,33 @@ def test_a_partner_user_works_their_own_records_and_reaches_nothing_else(book, o
     modal.get_by_role("button", name="Close", exact=True).click()
     expect(modal).to_be_hidden()
 
+    # The Cockpit, the Timeline and Success Plans hold A's work only.
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name=re.compile("^Cockpit")).click()
+    expect(page.get_by_role("heading", name="Cockpit", level=1)).to_be_visible()
+    rows = page.locator(".cockpit-row")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="Onboard the EMEA admins")).to_have_count(1)
+    expect(rows.filter(has_text="Plan the reporting workshop")).to_have_count(1)
+    expect(page.locator("main")).not_to_contain_text("Renewal prep")
+    shot(page, "08-cockpit")
+    nav.get_by_role("link", name="Timeline").click()
+    expect(page.get_by_role("heading", name="Timeline", level=1)).to_be_visible()
+    expect(page.locator(".timeline > li")).to_have_count(2)
+    expect(page.locator("main")).not_to_contain_text("Quarterly review")
+    shot(page, "09-timeline")
+    nav.get_by_role("link", name="Success Plans").click()
+    expect(page.get_by_role("heading", name="Success plans", level=1)).to_be_visible()
+    expect(page.locator("main")).to_contain_text("EMEA adoption plan")
+    expect(page.locator("main")).not_to_contain_text("expansion plan")
+    shot(page, "10-success-plans")
+
     # Typing the URL of partner B's company: the 404 page, the same as no such company.
     response = page.goto(book.globex.get_absolute_url())
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     expect(page.get_by_text("Globex")).to_have_count(0)
-    shot(page, "08-other-partners-company-404")
+    shot(page, "11-other-partners-company-404")
     missing = page.goto("/companies/999999/")
     assert missing is not None and missing.status == 404
     # Nor the admin.
@@ -348,12 +389,12 @@ def test_the_admin_assigns_a_company_to_partner_b_who_then_sees_it(book, open_pa
     expect(admin.get_by_role("heading", name="Assign 1 company to a partner")).to_be_visible()
     expect(admin.locator("#content-main")).to_contain_text("Initech")
     admin.get_by_label("Partner").select_option(label=str(book.partner_b))
-    shot(admin, "09-admin-assign-to-partner")
+    shot(admin, "12-admin-assign-to-partner")
     admin.get_by_role("button", name="Assign 1 company").click()
     expect(admin.locator(".messagelist")).to_contain_text(
         f"1 company assigned to {book.partner_b}."
     )
-    shot(admin, "10-admin-assigned")
+    shot(admin, "13-admin-assigned")
     book.initech.refresh_from_db()
     assert book.initech.managed_by == book.partner_b
 
@@ -363,7 +404,7 @@ def test_the_admin_assigns_a_company_to_partner_b_who_then_sees_it(book, open_pa
     initech_row = company_rows(partner_b).filter(has_text="Initech")
     expect(initech_row).to_have_count(1)
     expect(initech_row.locator("td").last).to_have_text("0")
-    shot(partner_b, "11-partner-b-sees-it")
+    shot(partner_b, "14-partner-b-sees-it")
     partner_b.get_by_role("link", name="Initech", exact=True).click()
     open_c360(partner_b, book.initech)
     expect(partner_b.locator("section.section .section__title")).to_have_text(
@@ -371,6 +412,6 @@ def test_the_admin_assigns_a_company_to_partner_b_who_then_sees_it(book, open_pa
     )
     # A companies-only partner sees none of its relationships, not even by their URL.
     expect(partner_b.get_by_text("Initech Analytics")).to_have_count(0)
-    shot(partner_b, "12-partner-b-c360")
+    shot(partner_b, "15-partner-b-c360")
     response = partner_b.goto(book.initech_analytics.get_absolute_url())
     assert response is not None and response.status == 404
