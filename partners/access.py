@@ -133,6 +133,15 @@ def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
     return Relationship.objects.filter(_joined(Relationship, partner, "view"))
 
 
+def sees_relationships(user: AnyUser) -> bool:
+    """Whether `user` may see relationships at all: internal users do; a partner user when
+    their partner is active and runs relationships (not "companies only")."""
+    if not user.is_authenticated:
+        return False
+    partner = partner_of(user)
+    return partner is None or _sees_relationships(partner)
+
+
 def _work_visible(partner: Partner) -> Q:
     """Work on a visible company, and on a visible relationship when it names one."""
     company = Q(_granted(Company, partner, "view", "company_id"))

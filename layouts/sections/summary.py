@@ -21,6 +21,7 @@ from partners.access import (
     activities_visible_to,
     ctas_visible_to,
     relationships_visible_to,
+    sees_relationships,
 )
 from relationships.models import Relationship
 from success.selectors.scores import grade_bands, grade_for, score_text
@@ -43,6 +44,7 @@ WIDGETS = [
     ("worst_relationship", "Worst relationship health (C360 only)"),
     ("relationships", "Relationships (C360 only)"),
 ]
+RELATIONSHIP_WIDGETS = frozenset({"worst_relationship", "relationships"})
 DEFAULT_WIDGETS = [
     "health",
     "arr",
@@ -80,6 +82,9 @@ class Summary(SectionKind):
     def context(self, ctx: SectionContext) -> dict[str, Any]:
         subject = ctx.subject
         chosen = [key for key, _ in WIDGETS if key in ctx.config.get("widgets", DEFAULT_WIDGETS)]
+        if not sees_relationships(ctx.user):
+            # A "companies only" partner's users: a relationship widget would always be empty.
+            chosen = [key for key in chosen if key not in RELATIONSHIP_WIDGETS]
         is_company = isinstance(subject, Company)
         needs_bands = "health" in chosen or ("worst_relationship" in chosen and is_company)
         bands = grade_bands() if needs_bands else []

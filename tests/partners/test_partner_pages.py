@@ -10,9 +10,16 @@ from decimal import Decimal
 import pytest
 
 from companies.models import Company
+from layouts.models import Layout
 from layouts.sections import section_url
 from layouts.services import layout_default_ensure
-from tests.factories import CompanyFactory, PartnerFactory
+from tests.factories import (
+    CompanyFactory,
+    LayoutFactory,
+    PartnerFactory,
+    RelationshipFactory,
+    SectionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +116,33 @@ def test_a_refused_write_shows_the_403_page_with_its_reason(viewer_client):
     html = response.content.decode()
     assert "You may not do this" in html
     assert "You may not change this company." in html
+
+
+def _widget_labels(client, company) -> list[str]:
+    layout = LayoutFactory(target=Layout.Target.COMPANY)
+    section = SectionFactory(
+        layout=layout,
+        kind="summary",
+        config={"widgets": ["arr", "worst_relationship", "relationships"]},
+    )
+    response = client.get(section_url(company, section), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    return re.findall(r'<div class="widget-label">([^<]*)</div>', response.content.decode())
+
+
+def test_a_companies_only_partner_gets_no_relationship_widgets(partner_b, partner_b_client):
+    company = CompanyFactory(managed_by=partner_b)
+    RelationshipFactory(company=company)
+
+    assert _widget_labels(partner_b_client, company) == ["ARR"]
+
+
+def test_partners_that_run_relationships_and_internal_users_keep_them(
+    partner_a, partner_a_client, csm_client
+):
+    company = CompanyFactory(managed_by=partner_a)
+    RelationshipFactory(company=company)
+
+    expected = ["ARR", "Worst relationship", "Relationships"]
+    assert _widget_labels(partner_a_client, company) == expected
+    assert _widget_labels(csm_client, company) == expected
