@@ -316,3 +316,16 @@ def test_the_command_imports_with_a_progress_bar(tmp_path, capsys):
 
 def test_the_columns_start_with_the_key_and_the_parent():
     assert CompanyImporter.column_names()[:3] == HEADER
+
+
+def test_imported_companies_are_in_the_search_index():
+    search_index = pytest.importorskip("gainsight_lite.search_index")
+    CompanyFactory(name="Already here", external_id="OLD")
+    data = csv_bytes(HEADER, ["NEW1", "Quokka Holdings", ""], ["NEW2", "Wombat Labs", "NEW1"])
+    assert run_import("companies", data).written
+    renamed = csv_bytes(HEADER, ["NEW2", "Wombat Research", "NEW1"])
+    assert run_import("companies", renamed).written
+    assert search_index.search_index_check() == []
+    # The insert trigger is back for the next writer.
+    CompanyFactory(name="Platypus Partners", external_id="LATER")
+    assert search_index.search_index_check() == []
