@@ -13,7 +13,11 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS)
 
-.PHONY: run test lint pytest venv dev clean-db
+.PHONY: run serve backup restore test lint pytest venv dev clean-db
+
+# `make serve`: gunicorn on SERVE_BIND with SERVE_WORKERS processes (README "Production").
+SERVE_BIND ?= 127.0.0.1:8000
+SERVE_WORKERS ?= 2
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +39,29 @@ dev: $(VENV)/.installed-dev
 # already there), then serve with debug mode on — the only place DEBUG is set.
 run: venv
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py seed_demo
 	@echo ""
 	@echo "Gainsight Lite demo: http://$(HOST_PORT)/ (Django admin at /admin/, Ctrl-C stops)"
 	DEBUG=1 $(PY) manage.py runserver $(HOST_PORT)
+
+# Production mode: DEBUG off whatever the shell says, hashed and compressed static files
+# (collectstatic), gunicorn workers. `check --deploy` prints what the environment lacks.
+serve: venv
+	DEBUG=0 $(PY) manage.py check --deploy
+	DEBUG=0 $(PY) manage.py migrate --noinput
+	DEBUG=0 $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Gainsight Lite (production mode): http://$(SERVE_BIND)/ with $(SERVE_WORKERS) workers"
+	DEBUG=0 $(BIN)/gunicorn gainsight_lite.wsgi --bind $(SERVE_BIND) --workers $(SERVE_WORKERS) \
+		--access-logfile - --timeout 30 --graceful-timeout 20 --max-requests 2000 --max-requests-jitter 200
+
+# A backup in backups/ (SQLite: an online copy; PostgreSQL: pg_dump custom format), and
+# `make restore FILE=backups/…` to put one back (asks first; FORCE=1 does not).
+backup: venv
+	$(PY) manage.py backup
+
+restore: venv
+	@if [ -z "$(FILE)" ]; then echo "usage: make restore FILE=backups/<file>" >&2; exit 2; fi
+	$(PY) manage.py restore "$(FILE)"$(if $(FORCE), --no-input)
 
 test: lint pytest
 
@@ -70,6 +93,19 @@ SOAK_SECONDS ?= 300
 .PHONY: soak
 soak: venv
 	SOAK_SECONDS=$(SOAK_SECONDS) .ci/soak
+
+# The benchmark (README "Performance"): the large demo book in BENCH_DATABASE_URL (default
+# bench.sqlite3, git-ignored; `make bench-seed` builds it in a few minutes), DEBUG off, every
+# page in process, then gunicorn (2 workers) under wrk; results in bench-results/.
+BENCH_DATABASE_URL ?= sqlite:///bench.sqlite3
+BENCH_ARGS ?=
+.PHONY: bench bench-seed
+bench: venv
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=0 $(PY) manage.py bench $(BENCH_ARGS)
+
+bench-seed: venv
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=0 $(PY) manage.py migrate --noinput
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=0 $(PY) manage.py seed_demo --scale large --force
 
 clean-db:
 	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -4,14 +4,28 @@ DATABASE_URL   postgres://user:pass@host:port/name (default: SQLite file in the 
 SECRET_KEY     required outside debug mode in production; a development key is used otherwise
 DEBUG          "1"/"true" turns debug mode on (only `make run` sets it)
 ALLOWED_HOSTS  comma-separated host names (default: 127.0.0.1,localhost)
+
+Production (DEBUG off; README "Production" has the whole table):
+HTTPS                  "0" serves plain HTTP (a local trial on 127.0.0.1); default on: HTTPS-only
+                       cookies, redirect to HTTPS, HSTS
+SECURE_SSL_REDIRECT    overrides the redirect alone ("0" when the proxy redirects itself)
+SECURE_PROXY_SSL_HEADER  opt-in behind a proxy that sets it, e.g. HTTP_X_FORWARDED_PROTO
+TRUSTED_PROXY_COUNT    proxies in front of the app: the client address is taken from
+                       X-Forwarded-For that many hops from the right (login lockout per IP)
+SECURE_HSTS_SECONDS, SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD
+CSRF_TRUSTED_ORIGINS   comma-separated origins, e.g. https://cs.example.com
+SESSION_COOKIE_AGE     seconds a sign-in lasts (default two weeks)
+LOGIN_FAILURE_LIMIT, LOGIN_COOLOFF_MINUTES   lockout per username and address
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,6 +39,11 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
 
 
 DEBUG = env_bool("DEBUG")
@@ -46,6 +65,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_htmx",
     "template_partials",
+    "axes",
     "simple_history",
     "gainsight_lite",
     "partners",
@@ -64,12 +84,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # An htmx request of a signed-out user: HX-Redirect to the sign-in page, not a swap.
+    "gainsight_lite.middleware.HtmxLoginRedirectMiddleware",
     # After authentication: an admin viewing as a partner user runs as that user from here on.
     "partners.middleware.ViewAsMiddleware",
     "partners.middleware.PartnerBoundaryMiddleware",
     # The audit trail records the request's user as who made each change.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a locked-out sign-in into the login form with the lockout message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gainsight_lite.urls"
@@ -86,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "success.context_processors.cockpit",
+                "gainsight_lite.context_processors.csp_nonce",
             ],
         },
     },
@@ -108,6 +134,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username and address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -123,6 +151,19 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in throttling (django-axes): LOGIN_FAILURE_LIMIT failed sign-ins for one username from
+# one address lock that pair out for LOGIN_COOLOFF_MINUTES; a good sign-in clears the count.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "gainsight_lite.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "gainsight_lite.auth.client_ip"
+AXES_VERBOSE = False
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -148,6 +189,44 @@ MPTT_ADMIN_LEVEL_INDENT = 20
 # The audit trail (django-simple-history) is read-only in the admin: reverting a record to an
 # old version would go around the services (a partner's permissions follow managed_by there).
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Production hardening. HTTPS (on unless debugging) sends cookies over HTTPS only, redirects
+# plain HTTP and sets HSTS; HTTPS=0 is for a trial on 127.0.0.1 without a certificate.
+HTTPS = env_bool("HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+# Behind a proxy that terminates TLS: opt in with the header it sets, e.g.
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO (the value meaning HTTPS defaults to "https").
+if os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
+    _header, _, _value = os.environ["SECURE_PROXY_SSL_HEADER"].strip().partition(",")
+    SECURE_PROXY_SSL_HEADER = (_header.strip(), _value.strip() or "https")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (django-csp): scripts from this site or carrying the request's nonce
+# (the htmx script), styles only from this site: no inline script, style or on* handler.
+# Embed sections frame https pages (in a sandbox); the app itself is never framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": ["https:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Django's own logging config prints django.* only with DEBUG on; ours prints warnings and
 # errors (500 tracebacks) always, each once: django.* does not also propagate to the root.

@@ -123,7 +123,7 @@ class RelationshipTypeAdmin(admin.ModelAdmin):
                 add,
             )
         return format_html(
-            '<ul style="margin: 0 0 0.5em; padding-left: 1.2em">{}</ul>{}',
+            "<ul>{}</ul>{}",
             layouts,
             add,
         )

@@ -8,6 +8,7 @@ from typing import Any
 
 import factory
 import factory.random
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group, User
 from factory.django import DjangoModelFactory
 
@@ -410,3 +411,42 @@ class TemplateTaskFactory(DjangoModelFactory[TemplateTask]):
     title = factory.Faker("sentence", nb_words=4)
     day_offset = 7
     order = factory.Sequence(lambda n: n)
+
+
+# Sign-in throttling records (django-axes), which its admin lists.
+
+
+class AccessAttemptFactory(DjangoModelFactory[AccessAttempt]):
+    class Meta:
+        model = AccessAttempt
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    ip_address = "203.0.113.7"
+    user_agent = "Mozilla/5.0"
+    http_accept = "text/html"
+    path_info = "/accounts/login/"
+    get_data = ""
+    post_data = "username=user"
+    failures_since_start = 1
+
+
+class AccessFailureLogFactory(DjangoModelFactory[AccessFailureLog]):
+    class Meta:
+        model = AccessFailureLog
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    ip_address = "203.0.113.7"
+    user_agent = "Mozilla/5.0"
+    http_accept = "text/html"
+    path_info = "/accounts/login/"
+
+
+class AccessLogFactory(DjangoModelFactory[AccessLog]):
+    class Meta:
+        model = AccessLog
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    ip_address = "203.0.113.7"
+    user_agent = "Mozilla/5.0"
+    http_accept = "text/html"
+    path_info = "/accounts/login/"

@@ -144,8 +144,9 @@ def test_company_list_shows_the_tree_in_order_with_children_indented(admin_clien
     # Tree order, not name order: the child follows its parent.
     positions = [content.index(name) for name in ("Beta Corp", "Zeta Holdings", "Alpha Subsidiary")]
     assert positions == sorted(positions)
-    assert '<span style="padding-left: 20px">Alpha Subsidiary</span>' in content
-    assert '<span style="padding-left: 0px">Zeta Holdings</span>' in content
+    indent = '<svg class="admin-indent" width="{}" height="1" aria-hidden="true"></svg>{}'
+    assert indent.format(20, "Alpha Subsidiary") in content
+    assert indent.format(0, "Zeta Holdings") in content
 
 
 def build_book(size: int) -> None:

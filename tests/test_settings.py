@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import os
+import subprocess
+import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -13,7 +17,23 @@ from django.urls import reverse
 
 import gainsight_lite.settings
 
-SETTINGS_ENV = ("DATABASE_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")
+SETTINGS_ENV = (
+    "DATABASE_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "HTTPS",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_PROXY_SSL_HEADER",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "CSRF_TRUSTED_ORIGINS",
+    "SESSION_COOKIE_AGE",
+    "TRUSTED_PROXY_COUNT",
+    "LOGIN_FAILURE_LIMIT",
+    "LOGIN_COOLOFF_MINUTES",
+)
 
 
 @pytest.fixture
@@ -117,3 +137,149 @@ def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
 
 def test_healthz_only_answers_get(client):
     assert client.post(reverse("healthz")).status_code == 405
+
+
+# ---------- production mode ----------
+
+# The production environment README "Production" documents (the values are examples).
+PRODUCTION_ENV = {
+    "SECRET_KEY": "k8Zq2vN7pW4xR9tY1uB6cD3fG5hJ0mL-aS8eQ2wE4rT6yU1iO3pA5sD7fG9hJ2kL",
+    "ALLOWED_HOSTS": "cs.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://cs.example.com",
+    "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO",
+}
+PROJECT = Path(gainsight_lite.settings.__file__).resolve().parents[1]
+
+
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`manage.py check --deploy` in a fresh process with only `env` (and PATH) set."""
+    environment = {"PATH": os.environ.get("PATH", ""), **env}
+    if os.environ.get("DATABASE_URL"):
+        environment["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_reports_nothing_in_the_documented_production_environment():
+    result = check_deploy(PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_check_deploy_speaks_up_when_production_is_misconfigured():
+    """The clean report above means something: these settings each draw a warning."""
+    result = check_deploy({"DEBUG": "1", "HTTPS": "0"})
+
+    assert result.returncode != 0
+    report = result.stdout + result.stderr
+    for warning in (
+        "security.W004",
+        "security.W008",
+        "security.W009",
+        "security.W012",
+        "security.W016",
+        "security.W018",
+    ):
+        assert warning in report, warning
+
+
+def test_production_defaults_are_https_only(load_settings):
+    loaded = load_settings(**PRODUCTION_ENV)
+
+    assert loaded.DEBUG is False
+    assert loaded.SECURE_SSL_REDIRECT is True
+    assert loaded.SESSION_COOKIE_SECURE is True and loaded.CSRF_COOKIE_SECURE is True
+    assert loaded.SESSION_COOKIE_HTTPONLY is True and loaded.CSRF_COOKIE_HTTPONLY is True
+    assert loaded.SECURE_HSTS_SECONDS == 365 * 24 * 3600
+    assert loaded.SECURE_HSTS_INCLUDE_SUBDOMAINS is True and loaded.SECURE_HSTS_PRELOAD is True
+    assert loaded.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert loaded.CSRF_TRUSTED_ORIGINS == ["https://cs.example.com"]
+    assert loaded.X_FRAME_OPTIONS == "DENY"
+    assert loaded.SECURE_REFERRER_POLICY == "same-origin"
+
+
+def test_without_a_proxy_header_none_is_trusted(load_settings):
+    assert not hasattr(load_settings(), "SECURE_PROXY_SSL_HEADER")
+
+
+def test_the_proxy_header_and_its_value_read_the_environment(load_settings):
+    loaded = load_settings(SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_SCHEME, secure")
+
+    assert loaded.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_SCHEME", "secure")
+
+
+def test_https_0_serves_plain_http_for_a_local_trial(load_settings):
+    loaded = load_settings(HTTPS="0")
+
+    assert loaded.SECURE_SSL_REDIRECT is False
+    assert loaded.SESSION_COOKIE_SECURE is False and loaded.CSRF_COOKIE_SECURE is False
+    assert loaded.SECURE_HSTS_SECONDS == 0
+
+
+def test_debug_mode_is_plain_http(load_settings):
+    loaded = load_settings(DEBUG="1")
+
+    assert loaded.SECURE_SSL_REDIRECT is False and loaded.SESSION_COOKIE_SECURE is False
+
+
+def test_a_proxy_that_redirects_itself_can_turn_the_redirect_off(load_settings):
+    loaded = load_settings(SECURE_SSL_REDIRECT="0")
+
+    assert loaded.SECURE_SSL_REDIRECT is False and loaded.SESSION_COOKIE_SECURE is True
+
+
+def test_session_length_and_lockout_read_the_environment(load_settings):
+    loaded = load_settings(
+        SESSION_COOKIE_AGE="3600", LOGIN_FAILURE_LIMIT="10", LOGIN_COOLOFF_MINUTES="30"
+    )
+
+    assert loaded.SESSION_COOKIE_AGE == 3600
+    assert loaded.AXES_FAILURE_LIMIT == 10
+    cool_off = loaded.AXES_COOLOFF_TIME
+    assert cool_off == dt.timedelta(minutes=30)
+
+
+def test_tests_run_on_plain_http_with_lockout_off():
+    """tests/settings.py: the test client and live server speak HTTP; lockout is opt-in."""
+    assert django_settings.SECURE_SSL_REDIRECT is False
+    assert django_settings.SESSION_COOKIE_SECURE is False
+    assert getattr(django_settings, "AXES_ENABLED", None) is False
+
+
+def test_responses_carry_the_security_headers(client):
+    response = client.get(reverse("login"))
+
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" in response
+
+
+def test_https_redirect_and_hsts_in_production(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+    plain = client.get(reverse("login"))
+    proxied = client.get(reverse("login"), HTTP_X_FORWARDED_PROTO="https")
+
+    assert plain.status_code == 301 and plain["Location"].startswith("https://")
+    assert proxied.status_code == 200
+    assert proxied["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_with_debug_off_unless_forced(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("seed_demo")

@@ -73,16 +73,42 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
         chromium.close()
 
 
+# Every Content-Security-Policy violation reaches the console: Chromium's own message, and
+# this listener's for the `securitypolicyviolation` event (added before any page script runs).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " +
+                (event.blockedURI || "inline") + " at " + event.sourceFile + ":" +
+                event.lineNumber);
+});
+"""
+
+
+def csp_violation(message: Any) -> str | None:
+    text = message.text
+    if "CSP violation" in text or "Content Security Policy" in text:
+        return f"{message.type}: {text}"
+    return None
+
+
 @pytest.fixture
 def page(browser: Any, live_server: Any) -> Iterator[Any]:
-    """A fresh browser tab, 1280 px wide, whose relative URLs go to the live server."""
+    """A fresh browser tab, 1280 px wide, whose relative URLs go to the live server.
+
+    The test fails if anything the page does is refused by the Content-Security-Policy.
+    """
     context = browser.new_context(
         viewport=VIEWPORT, base_url=live_server.url, reduced_motion="reduce"
     )
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     tab = context.new_page()
     tab.set_default_timeout(10_000)
+    violations: list[str] = []
+    tab.on("console", lambda message: violations.append(csp_violation(message) or ""))
     yield tab
     context.close()
+    found = [violation for violation in violations if violation]
+    assert not found, "Content-Security-Policy violations:\n" + "\n".join(found)
 
 
 @pytest.fixture
@@ -91,12 +117,15 @@ def screenshot(page: Any) -> Callable[[str], Path]:
     SCREENSHOTS.mkdir(exist_ok=True)
 
     def take(step: str) -> Path:
-        # Wait until htmx has swapped and settled, so the picture shows the final page.
-        page.wait_for_function(
-            "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
-        )
+        # Wait until htmx has swapped and settled, so the picture shows the final page (a
+        # locator, not wait_for_function: that evaluates a string, which the policy forbids).
+        from playwright.sync_api import expect
+
+        expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
         path = SCREENSHOTS / f"{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # caret="initial": hiding the caret gives inputs a style attribute, which htmx then
+        # copies while it settles a swap and the policy refuses.
+        page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
 
     return take

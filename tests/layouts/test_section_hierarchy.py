@@ -43,7 +43,7 @@ def tree_rows(html: str) -> list[tuple[str, int]]:
     rows = []
     for item in re.findall(r"<li ([^>]*)>(.*?)</li>", tree, flags=re.S):
         attributes, body = item
-        depth = re.search(r"--depth: (-?\d+)", attributes)
+        depth = re.search(r"family-node--depth-(-?\d+)", attributes)
         name = re.search(r'family-node__name">(?:<a [^>]*>)?([^<]+)', body)
         text = name.group(1) if name else re.sub(r"<[^>]+>|\s+", " ", body).strip()
         rows.append((text, int(depth.group(1)) if depth else 0))

@@ -78,7 +78,7 @@ def test_health_shows_the_overall_score_in_its_band_colour(csm_client):
     health = widgets(csm_client, company, summary())["health"]
 
     assert health["value"] == "74.6" and health["note"] == "Yellow"
-    assert f"--band: {YELLOW}" in health["html"]
+    assert f'fill="{YELLOW}"' in health["html"]
 
 
 def test_health_without_scores_is_not_scored_never_zero(csm_client):
@@ -113,7 +113,7 @@ def test_worst_relationship_is_the_lowest_scored_one_linked(csm_client):
 
     assert widget["value"] == "45" and widget["note"] == "Data Platform"
     assert f'<a href="{worst.get_absolute_url()}">Data Platform</a>' in widget["html"]
-    assert f"--band: {RED}" in widget["html"]
+    assert f'fill="{RED}"' in widget["html"]
 
 
 def test_worst_relationship_is_a_dash_when_none_is_scored(csm_client):

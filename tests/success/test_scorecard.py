@@ -79,12 +79,12 @@ def post_score(client, subject, section, **data):
 
 
 def overall_badge(html: str) -> str:
-    return must_search(r"<span ([^>]*)data-overall>([^<]*)</span>", html).group(0)
+    return must_search(r"<span ([^>]*)data-overall>(.*?)</span>", html).group(0)
 
 
 def badge_of(html: str, name: str) -> str:
     block = html.split(f"{name}\n", 1)[1]
-    return must_search(r'<span class="score-badge[^"]*"[^>]*>[^<]*</span>', block).group(0)
+    return must_search(r'<span class="score-badge[^"]*"[^>]*>.*?</span>', block).group(0)
 
 
 # ---------- what the section shows ----------
@@ -107,13 +107,13 @@ def test_measures_by_group_with_weight_share_score_band_comment_and_who(
     assert "50% of the score" in html  # Adoption: 3 of 6
     assert "17% of the score" in html  # Support: 1 of 6
     assert "33% of the score" in html  # Sentiment: 2 of 6
-    assert f"--band: {GREEN}" in badge_of(html, "Adoption") and ">80<" in badge_of(html, "Adoption")
-    assert f"--band: {RED}" in badge_of(html, "Support")
+    assert f'fill="{GREEN}"' in badge_of(html, "Adoption") and ">80<" in badge_of(html, "Adoption")
+    assert f'fill="{RED}"' in badge_of(html, "Support")
     assert "score-badge--none" in badge_of(html, "Sentiment")
     assert "Not scored" in badge_of(html, "Sentiment")
     assert "Rollout done" in html and "Dana Scully" in html
     # Overall: (3 × 80 + 1 × 40) / 4 = 70, Yellow; Sentiment is not scored and does not count.
-    assert ">70<" in overall_badge(html) and f"--band: {YELLOW}" in overall_badge(html)
+    assert ">70<" in overall_badge(html) and f'fill="{YELLOW}"' in overall_badge(html)
     assert "2 of 3 measures scored" in html
 
 
@@ -162,8 +162,8 @@ def test_band_colours_at_the_edges(csm_client, scorecard, section, company, valu
 
     html = get(csm_client, company, section)
 
-    assert f"--band: {colour}" in badge_of(html, "Adoption")
-    assert f"--band: {colour}" in overall_badge(html)
+    assert f'fill="{colour}"' in badge_of(html, "Adoption")
+    assert f'fill="{colour}"' in overall_badge(html)
     assert f'<span class="scorecard-head__band">{label}</span>' in html
 
 
@@ -178,7 +178,7 @@ def test_a_fractional_overall_below_a_band_edge_keeps_its_band_and_is_not_rounde
 
     html = get(csm_client, company, section)
 
-    assert ">49.5<" in overall_badge(html) and f"--band: {RED}" in overall_badge(html)
+    assert ">49.5<" in overall_badge(html) and f'fill="{RED}"' in overall_badge(html)
 
 
 def test_an_admin_defined_band_colours_the_badges(csm_client, scorecard, section, company):
@@ -187,7 +187,7 @@ def test_an_admin_defined_band_colours_the_badges(csm_client, scorecard, section
 
     html = get(csm_client, company, section)
 
-    assert "--band: #123456" in overall_badge(html)
+    assert 'fill="#123456"' in overall_badge(html)
 
 
 # ---------- trend ----------
@@ -335,7 +335,7 @@ def test_a_csm_scores_a_measure_in_place(csm_client, csm_user, scorecard, sectio
     assert response["HX-Retarget"] == f"#section-body-{section.pk}"
     assert response["HX-Reswap"] == "outerHTML"
     assert "scoreChanged" in json.loads(response["HX-Trigger"])
-    assert ">90<" in badge_of(html, "Adoption") and f"--band: {GREEN}" in badge_of(html, "Adoption")
+    assert ">90<" in badge_of(html, "Adoption") and f'fill="{GREEN}"' in badge_of(html, "Adoption")
     assert ">90<" in overall_badge(html)
     assert trend(html).startswith("▲ +30")
     score = Score.objects.get(measure=adoption, company=company)
@@ -531,7 +531,7 @@ def test_snapshot_scores_writes_todays_snapshot_for_every_scored_subject(scoreca
     output = run_snapshots()
 
     today = timezone.localdate()
-    assert output.strip() == f"Wrote 2 score snapshots for {today:%Y-%m-%d}."
+    assert output.splitlines()[0] == f"Wrote 2 score snapshots for {today:%Y-%m-%d}."
     company_snapshot = ScoreSnapshot.objects.get(company=scored, relationship__isnull=True)
     assert (company_snapshot.day, company_snapshot.overall) == (today, subject_overall(scored))
     assert company_snapshot.overall == Decimal("70.25")  # (3 × 80 + 41) / 4
@@ -557,7 +557,7 @@ def test_snapshot_scores_for_a_given_day(scorecard):
 
     output = run_snapshots("--day", "2026-01-15")
 
-    assert output.strip() == "Wrote 1 score snapshot for 2026-01-15."
+    assert output.splitlines()[0] == "Wrote 1 score snapshot for 2026-01-15."
     assert ScoreSnapshot.objects.get().day == dt.date(2026, 1, 15)
 
 
@@ -613,8 +613,8 @@ def test_the_hierarchy_shows_each_companys_health_in_its_band_colour(csm_client)
 
     def badge(name: str) -> str:
         row = html.split(name, 1)[1].split("</li>", 1)[0]
-        return must_search(r'<span class="score-badge[^>]*>[^<]*</span>', row).group(0)
+        return must_search(r'<span class="score-badge[^>]*>.*?</span>', row).group(0)
 
-    assert f"--band: {GREEN}" in badge("Umbrella Group") and ">80<" in badge("Umbrella Group")
-    assert f"--band: {RED}" in badge("Umbrella Europe") and ">42.5<" in badge("Umbrella Europe")
+    assert f'fill="{GREEN}"' in badge("Umbrella Group") and ">80<" in badge("Umbrella Group")
+    assert f'fill="{RED}"' in badge("Umbrella Europe") and ">42.5<" in badge("Umbrella Europe")
     assert "score-badge--none" in badge("Umbrella Asia") and "Not scored" in badge("Umbrella Asia")

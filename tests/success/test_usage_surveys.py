@@ -299,7 +299,8 @@ def test_nps_counts_and_distribution(csm_client):
     assert distribution[5] == ("detractor", "0")
     assert len(distribution) == 11
     # The tallest bar is full height; the others in proportion.
-    assert 'style="height: 100%"' in html and 'style="height: 33%"' in html
+    bar = '<rect class="nps-bars__fill" width="10" height="{}"'
+    assert bar.format(100) in html and bar.format(33) in html
 
 
 def test_a_negative_nps_is_shown_with_a_minus(csm_client):

@@ -1,0 +1,45 @@
+"""Sign-in throttling hooks for django-axes: the client's address and the lockout answer."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from axes.helpers import get_cool_off
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address a sign-in came from: behind TRUSTED_PROXY_COUNT proxies, the address the
+    outermost of them saw (X-Forwarded-For counted from the right, where a client cannot forge
+    it); otherwise the connection's own address."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies > 0 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(proxies, len(hops))]
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def lockout_message(request: HttpRequest | None = None) -> str:
+    cool_off = get_cool_off(request)
+    minutes = math.ceil(cool_off.total_seconds() / 60) if cool_off else 0
+    return f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+def lockout_response(
+    request: HttpRequest, response: HttpResponse | None, credentials: dict[str, Any] | None
+) -> HttpResponse:
+    """The sign-in form again, with the lockout message instead of a password check (429)."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    form = AuthenticationForm(request, initial={"username": username})
+    context = {
+        "form": form,
+        "lockout": lockout_message(request),
+        "next": request.POST.get("next", request.GET.get("next", "")),
+    }
+    return render(request, "registration/login.html", context, status=429)
