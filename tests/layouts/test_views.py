@@ -174,7 +174,9 @@ def test_each_placeholder_has_a_skeleton_of_its_kinds_height(csm_client, company
         height = REGISTRY[kind].skeleton_height
         section = section_of(c360, kind)
         block = html[html.index(f'id="section-{section.pk}"') :]
-        assert f'<div class="skeleton" style="height: {height}px"' in block.split("</section>")[0]
+        assert (
+            f'<svg class="skeleton" width="100%" height="{height}"' in block.split("</section>")[0]
+        )
 
 
 # A section's own URL ----------------------------------------------------------------------------
@@ -382,9 +384,14 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, company, c360):
         section_url(company, summary),
         section_url(company, section_of(c360, "hierarchy"), "move"),
     ):
-        response = client.get(url, headers=HTMX)
+        response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("login") + "?next=")
+        # From htmx (an expired session): the whole browser goes, nothing is swapped in.
+        response = client.get(url, headers=HTMX)
+        assert response.status_code == 200, url
+        assert response["HX-Redirect"].startswith(reverse("login") + "?next=")
+        assert response.content == b""
 
 
 # The page header's budget ------------------------------------------------------------------------
