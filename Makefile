@@ -46,12 +46,13 @@ run: venv
 
 # Production mode: DEBUG off whatever the shell says, hashed and compressed static files
 # (collectstatic), gunicorn workers. `check --deploy` prints what the environment lacks.
+# exec: gunicorn itself gets Ctrl-C and a supervisor's TERM, and stops gracefully.
 serve: venv
 	DEBUG=0 $(PY) manage.py check --deploy
 	DEBUG=0 $(PY) manage.py migrate --noinput
 	DEBUG=0 $(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Gainsight Lite (production mode): http://$(SERVE_BIND)/ with $(SERVE_WORKERS) workers"
-	DEBUG=0 $(BIN)/gunicorn gainsight_lite.wsgi --bind $(SERVE_BIND) --workers $(SERVE_WORKERS) \
+	exec env DEBUG=0 $(BIN)/gunicorn gainsight_lite.wsgi --bind $(SERVE_BIND) --workers $(SERVE_WORKERS) \
 		--access-logfile - --timeout 30 --graceful-timeout 20 --max-requests 2000 --max-requests-jitter 200
 
 # A backup in backups/ (SQLite: an online copy; PostgreSQL: pg_dump custom format), and
