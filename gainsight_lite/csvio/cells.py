@@ -56,9 +56,11 @@ def decimal(
     value: str, *, max_digits: int = 14, places: int = 2, minimum: Decimal | None = Decimal(0)
 ) -> Decimal | None:
     """A decimal with at most `places` decimal places; an empty cell is None."""
-    value = value.strip().replace(",", "")
+    value = value.strip()
     if not value:
         return None
+    if "," in value:
+        value = value.replace(",", "")
     try:
         number = Decimal(value)
     except InvalidOperation:

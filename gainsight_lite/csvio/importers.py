@@ -1164,8 +1164,8 @@ class PeopleImporter(Importer):
             source="person__email",
         ),
         Column("first_name", "needed for a new person.", source="person__first_name"),
-        Column("last_name", "", source="person__last_name"),
-        Column("phone", "", source="person__phone"),
+        Column("last_name", "the person's last name.", source="person__last_name"),
+        Column("phone", "their phone number.", source="person__phone"),
         Column(
             "company_external_id",
             "the external ID of the person's company.",

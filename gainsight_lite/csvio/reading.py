@@ -120,7 +120,10 @@ def read(data: bytes) -> tuple[list[str], list[Row]]:
         if any(cell.strip() for cell in cells):
             row = Row(
                 line=start,
-                values={name: unguard(cell) for name, cell in zip(header, cells, strict=False)},
+                values={
+                    name: unguard(cell) if cell[:1] == "'" else cell
+                    for name, cell in zip(header, cells, strict=False)
+                },
             )
             if len(cells) > width and any(cell.strip() for cell in cells[width:]):
                 row.error("", f"This row has {len(cells)} cells; the header names {width} columns.")
