@@ -977,6 +977,11 @@ DEMO_LAYOUT_MARK = "(demo layout)"
 EXECUTIVE = "Executive"
 PARTNER_C360 = "Partner C360"
 BI_SITE = "https://bi.gainsight-lite.example"
+# The demo's embed sections show real, stable public pages (the made-up BI host above does not
+# resolve, so an embed of it was an empty frame); where a page refuses to be framed, the
+# section's "Open in a new tab" link still opens it.
+EMBED_LOOKUP = "https://en.wikipedia.org/w/index.php?search={name}"
+EMBED_DOCS = "https://docs.djangoproject.com/en/stable/releases/"
 
 
 @dataclass(frozen=True)
@@ -1034,12 +1039,12 @@ C360_SECTIONS = (
     ),
     SectionSpec(
         "embed",
-        "Usage dashboard",
+        "Company lookup",
         collapsed=True,
         options=(
-            ("url_template", f"{BI_SITE}/accounts/{{external_id}}/usage"),
+            ("url_template", EMBED_LOOKUP),
             ("height", 420),
-            ("title", "Product usage dashboard (BI)"),
+            ("title", "Public encyclopedia search for the company"),
         ),
     ),
     SectionSpec("history", "History", collapsed=True),
@@ -1076,11 +1081,10 @@ PARTNER_SECTIONS = (
     SectionSpec("success_plans", "Success plans"),
     SectionSpec("scorecard", "Scorecard"),
 )
-# Usage dashboards exist for the products, not for projects or business units.
+# The products' release notes; projects and business units have none.
 R360_USAGE = {
-    ANALYTICS_CLOUD: f"{BI_SITE}/analytics-cloud/usage?account={{external_id}}"
-    "&edition={attr.edition}",
-    DATA_PLATFORM: f"{BI_SITE}/data-platform/usage?account={{external_id}}&plan={{attr.plan}}",
+    ANALYTICS_CLOUD: EMBED_DOCS,
+    DATA_PLATFORM: EMBED_DOCS,
 }
 
 
@@ -1138,7 +1142,7 @@ def _r360_sections(relationship_type: RelationshipType) -> tuple[SectionSpec, ..
         sections.append(
             SectionSpec(
                 "embed",
-                "Usage dashboard",
+                "Release notes",
                 collapsed=True,
                 options=(("url_template", usage), ("height", 420)),
             )

@@ -262,6 +262,7 @@ def users_choosable_by(
     company_id: Any = None,
     relationship_id: Any = None,
     current_id: Any = None,
+    permission: str | None = None,
 ) -> QuerySet[User]:
     """The people `user` may pick in any user field — a record's CSM, a CTA's, task's or
     plan's owner — by name.
@@ -271,10 +272,16 @@ def users_choosable_by(
     `relationship_id`, through the visibility rules: a record they may not see adds nobody),
     never the rest of the internal staff. `current_id` (the field's value now) stays a choice,
     so an edit does not fail on a value the user did not touch.
+
+    `permission` ("app.codename") narrows the internal users to those who hold it — through a
+    group, their own permissions, or as superusers: a CTA goes to someone who may work it,
+    never to a read-only user. The partner rules stay as they are.
     """
     partner = partner_of(user) if user is not None else None
     if user is None or partner is None:
         allowed = Q(partner_membership__isnull=True)
+        if permission is not None:
+            allowed &= _holders_of(permission)
     else:
         allowed = Q(partner_membership__partner=partner)
         # Subqueries through the visibility rules: a record they may not see adds nobody.
@@ -288,6 +295,20 @@ def users_choosable_by(
     if current_id is not None:
         chosen |= Q(pk=current_id)
     return User.objects.filter(chosen).order_by("first_name", "last_name", "username")
+
+
+def _holders_of(permission: str) -> Q:
+    """Users holding `permission` ("app.codename"): superusers, and those granted it directly
+    or through a group (subqueries: no duplicate rows)."""
+    app_label, _, codename = permission.partition(".")
+    granted = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    direct = User.user_permissions.through.objects.filter(permission__in=granted)
+    through_group = User.groups.through.objects.filter(group__permissions__in=granted)
+    return (
+        Q(is_superuser=True)
+        | Q(pk__in=direct.values("user_id"))
+        | Q(pk__in=through_group.values("user_id"))
+    )
 
 
 # ---------- 360 sections and viewing as a partner user ----------

@@ -51,16 +51,18 @@ from success.models import (
     UsageMetric,
     UsageValue,
 )
+from success.selectors.cockpit import safe_colour
 from success.services import scorecard_for, snapshot_take, success_plan_create
 
 WEIGHT_TOO_HIGH = "A weight is at most 999,999."
 
 
 def colour_swatch(colour: str) -> str:
+    # SVG presentation attributes, not style=: the Content-Security-Policy forbids inline style.
     return format_html(
-        '<span style="display:inline-block;width:12px;height:12px;border-radius:3px;'
-        'vertical-align:-1px;margin-right:6px;background:{}"></span>{}',
-        colour,
+        '<svg width="18" height="12" aria-hidden="true">'
+        '<rect width="12" height="12" rx="3" fill="{}"/></svg>{}',
+        safe_colour(colour) or "none",
         colour,
     )
 
@@ -202,7 +204,7 @@ class CTAStatusForm(forms.ModelForm):
 
     class Meta:
         model = CTAStatus
-        fields = ["name", "order", "is_closed"]
+        fields = ["name", "order", "is_closed", "outcome"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -225,7 +227,7 @@ class CTAStatusForm(forms.ModelForm):
 @admin.register(CTAStatus)
 class CTAStatusAdmin(admin.ModelAdmin):
     form = CTAStatusForm
-    list_display = ("name", "order", "is_closed")
+    list_display = ("name", "order", "is_closed", "outcome")
     list_editable = ("order",)
     list_filter = ("is_closed",)
     search_fields = ("name",)

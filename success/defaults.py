@@ -13,6 +13,8 @@ CTA_STATUSES = [
     ("Closed success", True),
     ("Closed lost", True),
 ]
+# How a plan's progress counts an objective closed in each default status (CTAStatus.outcome).
+CTA_STATUS_OUTCOMES = {"Closed lost": "not_achieved"}
 GRADE_BANDS = [
     ("Red", 0, 49, "#d14343"),
     ("Yellow", 50, 74, "#e0a100"),
@@ -38,10 +40,14 @@ def defaults_create(apps: Any) -> None:
         model("CTAPriority").objects.get_or_create(
             name=name, defaults={"order": order, "colour": colour}
         )
+    statuses = model("CTAStatus")
+    # The data migration that first runs this knows CTAStatus before it had `outcome`.
+    has_outcome = any(field.name == "outcome" for field in statuses._meta.get_fields())
     for order, (name, closed) in enumerate(CTA_STATUSES):
-        model("CTAStatus").objects.get_or_create(
-            name=name, defaults={"order": order, "is_closed": closed}
-        )
+        defaults: dict[str, Any] = {"order": order, "is_closed": closed}
+        if has_outcome:
+            defaults["outcome"] = CTA_STATUS_OUTCOMES.get(name, "achieved")
+        statuses.objects.get_or_create(name=name, defaults=defaults)
     if not model("GradeBand").objects.exists():
         for label, low, high, colour in GRADE_BANDS:
             model("GradeBand").objects.create(label=label, low=low, high=high, colour=colour)

@@ -7,9 +7,17 @@ when given, must be one of that company's.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -162,12 +170,49 @@ class CTAReason(models.Model):
         return self.name
 
 
+# An admin-typed colour goes into the page (an SVG fill): only #rgb or #rrggbb is accepted.
+# A field validator, so the admin's form checks it without the database and full_clean too.
+HEX_COLOUR = re.compile(r"\A#(?:[0-9A-Fa-f]{3}){1,2}\Z")
+validate_hex_colour = RegexValidator(
+    HEX_COLOUR,
+    message="Enter the colour as a hex code: # and 3 or 6 of 0–9, a–f, e.g. #2f9e55 or #e90.",
+    code="invalid_colour",
+)
+
+
+class HexColourField(models.CharField):
+    """An admin-typed colour, #rgb or #rrggbb: the model field checks it, and so does every
+    form made from it — at the field, without the database (an admin form's own check runs
+    before the model's clean, which asks the database)."""
+
+    default_validators = [validate_hex_colour]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 7)
+        super().__init__(*args, **kwargs)
+
+    def formfield(
+        self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any
+    ) -> Any:
+        kwargs.setdefault("validators", [validate_hex_colour])
+        return super().formfield(
+            form_class=form_class, choices_form_class=choices_form_class, **kwargs
+        )
+
+
+def full_hex_colour(value: str) -> str:
+    """#rgb as #rrggbb (lowercase), so every stored colour has one shape."""
+    if len(value) == 4 and value.startswith("#"):
+        value = "#" + "".join(ch * 2 for ch in value[1:])
+    return value.lower()
+
+
 class CTAPriority(models.Model):
     """High, Medium, Low by default; ordered, most urgent first."""
 
     name = models.CharField(max_length=40, unique=True)
     order = models.PositiveIntegerField(default=0)
-    colour = models.CharField(max_length=7, default="#687385", help_text="A hex colour, #RRGGBB.")
+    colour = HexColourField(default="#687385", help_text="A hex colour, #rrggbb or #rgb.")
 
     class Meta:
         ordering = ["order", "name"]
@@ -177,14 +222,33 @@ class CTAPriority(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        if self.colour and HEX_COLOUR.fullmatch(self.colour):
+            self.colour = full_hex_colour(self.colour)
+
 
 class CTAStatus(models.Model):
     """New, Work in progress (open), Closed success, Closed lost (closed) by default."""
+
+    class Outcome(models.TextChoices):
+        """What closing in this status means for a success plan's progress."""
+
+        ACHIEVED = "achieved", "Achieved — counts as done"
+        NOT_ACHIEVED = "not_achieved", "Not achieved — counts, not done"
+        NOT_APPLICABLE = "not_applicable", "Not applicable — left out of progress"
 
     name = models.CharField(max_length=40, unique=True)
     order = models.PositiveIntegerField(default=0)
     is_closed = models.BooleanField(
         "closes the CTA", default=False, help_text="A CTA in this status is done."
+    )
+    outcome = models.CharField(
+        max_length=20,
+        choices=Outcome.choices,
+        default=Outcome.ACHIEVED,
+        help_text="For a closing status: how a success plan's progress counts an objective "
+        "closed in it. Open statuses are never done.",
     )
 
     class Meta:
@@ -443,7 +507,7 @@ class GradeBand(models.Model):
     label = models.CharField(max_length=40)
     low = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
     high = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
-    colour = models.CharField(max_length=7, help_text="A hex colour, #RRGGBB.")
+    colour = HexColourField(help_text="A hex colour, #rrggbb or #rgb.")
 
     class Meta:
         ordering = ["low"]
@@ -461,6 +525,9 @@ class GradeBand(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        # The format is the field's validator's (it ran before this); #rgb is stored in full.
+        if self.colour and HEX_COLOUR.fullmatch(self.colour):
+            self.colour = full_hex_colour(self.colour)
         if self.low is None or self.high is None:
             return
         overlapping = GradeBand.objects.filter(low__lte=self.high, high__gte=self.low).exclude(

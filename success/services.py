@@ -405,11 +405,31 @@ def success_plan_update(*, plan: SuccessPlan, by: User | None, **fields: Any) ->
     return plan
 
 
-def plan_progress(closed: int, total: int) -> int | None:
-    """Progress in whole percent: closed objectives over all; None without objectives."""
+def plan_progress(done: int, total: int) -> int | None:
+    """Progress in whole percent: `done` objectives over `total`; None when none count.
+
+    The rule, for every plan whatever its own status (a cancelled plan included): an objective
+    is done when it is closed in a status whose outcome is "achieved" (Closed success); one
+    closed "not achieved" (Closed lost) still counts in `total` but is not done, so a plan whose
+    objectives were lost never shows 100%; one closed "not applicable" is left out of both,
+    as if it had never been set. Open objectives count in `total` only.
+    See `objective_done` and `objective_counts` for how they are counted.
+    """
     if total == 0:
         return None
-    return round(100 * closed / total)
+    return round(100 * done / total)
+
+
+def objective_done(objective: CTA) -> bool:
+    """Whether an objective counts as done in its plan's progress (see `plan_progress`)."""
+    return objective.is_closed and objective.status.outcome == CTAStatus.Outcome.ACHIEVED
+
+
+def objective_counted(objective: CTA) -> bool:
+    """Whether an objective counts in its plan's progress at all (see `plan_progress`)."""
+    return not (
+        objective.is_closed and objective.status.outcome == CTAStatus.Outcome.NOT_APPLICABLE
+    )
 
 
 # ---------- Surveys ----------

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from companies.models import Company
+from gainsight_lite.forms import RelationshipChoiceField
 from gainsight_lite.http import parse_id
 from partners.access import (
     AnyUser,
@@ -31,6 +32,9 @@ from success.selectors.cockpit import (
 )
 
 NAME_MAX = 80
+# Who may be given a CTA (or one of its tasks): someone who may work it.
+CTA_OWNER_PERMISSION = "success.change_cta"
+TASK_OWNER_PERMISSION = "success.change_task"
 COMPANY_SEARCH_MAX = 100
 
 
@@ -41,11 +45,6 @@ def user_label(user: User) -> str:
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return user_label(obj)
-
-
-class RelationshipChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Relationship) -> str:
-        return f"{obj.name} ({obj.relationship_type.name})"
 
 
 class DateInput(forms.DateInput):
@@ -299,12 +298,14 @@ class CTAForm(forms.Form):
         statuses = CTAStatus.objects.order_by("order", "name")
         # A new CTA starts open; closing one goes through its "Close" dialog or the edit.
         fields["status"].queryset = statuses if cta else statuses.filter(is_closed=False)  # type: ignore[attr-defined]
-        # A partner user gives CTAs to their partner's users or the record's CSM only.
+        # A partner user gives CTAs to their partner's users or the record's CSM only; an
+        # internal user to colleagues who may work CTAs (no read-only user).
         fields["owner"].queryset = users_choosable_by(  # type: ignore[attr-defined]
             user,
             company_id=company_id,
             relationship_id=parse_id(self._raw("relationship")),
             current_id=cta.owner_id if cta else None,
+            permission=CTA_OWNER_PERMISSION,
         )
 
     def _raw(self, name: str) -> Any:
@@ -400,6 +401,7 @@ class TaskForm(forms.Form):
             user,
             company_id=cta.company_id if cta else None,
             relationship_id=cta.relationship_id if cta else None,
+            permission=TASK_OWNER_PERMISSION,
         )
 
 
@@ -466,7 +468,9 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, user: AnyUser | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = users_choosable_by(user)  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = users_choosable_by(  # type: ignore[attr-defined]
+            user, permission=CTA_OWNER_PERMISSION
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

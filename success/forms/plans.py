@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.models import User
 
 from companies.models import Company
+from gainsight_lite.forms import RelationshipChoiceField
 from partners.access import AnyUser, companies_visible_to, users_choosable_by
 from relationships.models import Relationship
 from success.models import SuccessPlan, SuccessPlanType
@@ -99,7 +100,7 @@ class SuccessPlanForm(forms.Form):
             "invalid_choice": "Choose the company this plan is for.",
         },
     )
-    relationship = forms.ModelChoiceField(
+    relationship = RelationshipChoiceField(
         label="Relationship",
         required=False,
         queryset=Relationship.objects.none(),
@@ -241,8 +242,12 @@ class ObjectiveForm(forms.Form):
 
     def __init__(self, *args: Any, user: AnyUser, plan: SuccessPlan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # An objective is a CTA: it goes to someone who may work CTAs.
         self.fields["owner"].queryset = users_choosable_by(  # type: ignore[attr-defined]
-            user, company_id=plan.company_id, relationship_id=plan.relationship_id
+            user,
+            company_id=plan.company_id,
+            relationship_id=plan.relationship_id,
+            permission="success.change_cta",
         )
         self.initial.setdefault("owner", plan.owner_id)
         self.initial.setdefault("due_date", plan.due_date)

@@ -17,6 +17,7 @@ from django_htmx.http import trigger_client_event
 
 from companies.models import Company, CompanyPerson
 from companies.selectors import company_people_choices
+from gainsight_lite.forms import RelationshipChoiceField
 from gainsight_lite.http import parse_id
 from partners.access import AnyUser
 from relationships.models import Relationship
@@ -104,11 +105,6 @@ class AttendeeChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: CompanyPerson) -> str:
         name = obj.person.full_name
         return f"{name} · {obj.title}" if obj.title else name
-
-
-class RelationshipChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Relationship) -> str:
-        return f"{obj.name} ({obj.relationship_type.name})"
 
 
 class ActivityForm(forms.Form):

@@ -30,7 +30,7 @@ from relationships.models import Relationship
 from success.models import CTA, CTAPriority, CTAReason, CTAStatus, CTAType, Playbook, Task
 
 PAGE_SIZE = 50
-HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+HEX_COLOUR = re.compile(r"#(?:[0-9A-Fa-f]{3}){1,2}")
 COMPANY_SEARCH_LIMIT = 8
 
 GROUP_BY_DUE = "due"
@@ -158,7 +158,8 @@ class CTARow:
 
 
 def safe_colour(value: str) -> str:
-    """An admin-typed colour, only when it is a plain #RRGGBB (it goes into a style)."""
+    """An admin-typed colour, only when it is a plain #rgb or #rrggbb (it goes into the page's
+    markup: a colour saved around the model's validation renders as none, never as markup)."""
     return value if HEX_COLOUR.fullmatch(value or "") else ""
 
 

@@ -25,8 +25,8 @@ from partners.access import (
     success_plans_visible_to,
 )
 from relationships.models import Relationship
-from success.models import CTA, SuccessPlan, SuccessPlanType, Task
-from success.services import plan_progress
+from success.models import CTA, CTAStatus, SuccessPlan, SuccessPlanType, Task
+from success.services import objective_counted, objective_done, plan_progress
 
 PAGE_SIZE = 25
 SEARCH_MAX = 100
@@ -128,11 +128,13 @@ class PlanDetail:
 
     @property
     def closed(self) -> int:
-        return sum(1 for row in self.objectives if row.objective.is_closed)
+        """The objectives done (closed as achieved): see `plan_progress`."""
+        return sum(1 for row in self.objectives if objective_done(row.objective))
 
     @property
     def total(self) -> int:
-        return len(self.objectives)
+        """The objectives that count (all but those closed as not applicable)."""
+        return sum(1 for row in self.objectives if objective_counted(row.objective))
 
     @property
     def progress(self) -> int | None:
@@ -150,13 +152,19 @@ def plan_overdue(plan: SuccessPlan) -> bool:
 
 
 def objective_counts(*, plan_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Plan id → (closed objectives, all objectives), for the given plans (one query)."""
+    """Plan id → (objectives done, objectives that count), for the given plans (one query).
+
+    As `plan_progress` has it: done = closed as achieved; every objective counts but those
+    closed as not applicable.
+    """
     if not plan_ids:
         return {}
+    achieved = Q(is_closed=True, status__outcome=CTAStatus.Outcome.ACHIEVED)
+    not_applicable = Q(is_closed=True, status__outcome=CTAStatus.Outcome.NOT_APPLICABLE)
     rows = (
         CTA.objects.filter(success_plan_id__in=plan_ids)
         .values("success_plan_id")
-        .annotate(total=Count("pk"), closed=Count("pk", filter=Q(is_closed=True)))
+        .annotate(total=Count("pk", filter=~not_applicable), closed=Count("pk", filter=achieved))
         .order_by()
     )
     return {row["success_plan_id"]: (row["closed"], row["total"]) for row in rows}

@@ -35,6 +35,7 @@ from partners.access import (
 from relationships.models import Relationship, RelationshipType
 from success.events import CTA_CHANGED
 from success.forms.cockpit import (
+    CTA_OWNER_PERMISSION,
     BulkForm,
     CockpitFilterForm,
     CTAForm,
@@ -151,7 +152,7 @@ def _dialog(
 def _filter_form(request: SignedInRequest) -> tuple[CockpitFilterForm, list[Any]]:
     """The filter form with its choices (five small lookup queries) and the reassign owners."""
     user = request.user
-    owners = list(users_choosable_by(user))
+    owners = list(users_choosable_by(user, permission=CTA_OWNER_PERMISSION))
     partner = is_partner_user(user)
     default_owner = OWNER_ANYONE if partner else OWNER_ME
     data = request.GET.copy()

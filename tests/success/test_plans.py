@@ -219,8 +219,8 @@ def test_the_list_shows_each_plans_progress_and_objective_counts(csm_client):
 
     html = csm_client.get(PLANS).content.decode()
 
-    assert 'aria-valuenow="25"' in html
-    assert "1 of 4 objectives closed" in html
+    assert 'max="100" value="25"' in html
+    assert "1 of 4 objectives done" in html
     assert "No objectives yet" in html
 
 
@@ -233,7 +233,7 @@ def test_the_plan_page_shows_progress_objectives_and_tasks(csm_client):
 
     html = csm_client.get(detail_url(plan)).content.decode()
 
-    assert "1 of 2 objectives closed" in html and 'aria-valuenow="50"' in html
+    assert "1 of 2 objectives done" in html and 'max="100" value="50"' in html
     assert first.name in html and "Training" in html
     assert "1 of 2 tasks done" in html
     assert "Book trainer" in html and "Send invites" in html
@@ -670,7 +670,7 @@ def test_the_sections_progress_bar(csm_client):
     objective(plan, closed=True)
     objective(plan)
     html = get_section(csm_client, company, plans_section(company))
-    assert 'aria-valuenow="50"' in html and "1 of 2 objectives closed" in html
+    assert 'max="100" value="50"' in html and "1 of 2 objectives done" in html
 
 
 def test_a_new_plan_from_an_r360_is_for_its_relationship(csm_client, csm_user, onboarding):
