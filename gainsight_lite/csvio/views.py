@@ -146,6 +146,8 @@ MAX_UPLOAD = 50 * 1024 * 1024
 ERRORS_SHOWN = 200
 KEEP_SECONDS = 24 * 3600
 PROGRESS_EVERY = 0.25  # seconds between progress-file writes
+# A running import writes its progress at least every few seconds (a batch of 500 rows).
+STALE_SECONDS = 300
 
 
 def _admin(request: HttpRequest) -> User:
@@ -193,6 +195,15 @@ def _state_read(token: str) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return state
+
+
+def _stale(token: str) -> bool:
+    """Whether a running import has not said anything for longer than it ever waits."""
+    _, state_path = _paths(token)
+    try:
+        return time.time() - state_path.stat().st_mtime > STALE_SECONDS
+    except OSError:
+        return True
 
 
 def _upload_of(request: HttpRequest, token: str) -> dict[str, Any]:
@@ -329,6 +340,12 @@ def import_run(request: HttpRequest, token: str) -> HttpResponse:
 
 def _status_context(token: str, upload: dict[str, Any]) -> dict[str, Any]:
     state = _state_read(token)
+    if state.get("state") == "running" and _stale(token):
+        # The process running it went away (a restart): its transaction was rolled back.
+        state = {
+            "state": "failed",
+            "message": "The import stopped: the server running it was restarted.",
+        }
     report = Report.from_dict(state["report"]) if "report" in state else None
     percent = None
     if state.get("state") == "running":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -159,3 +161,13 @@ def test_only_staff_and_cs_admins_may_import(request, persona):
     assert client.get(START).status_code == 404
     assert upload(client, csv_bytes(HEADER, ["A", "Alpha", ""])).status_code == 404
     assert not Company.objects.exists()
+
+
+def test_an_import_whose_process_went_away_says_so(admin_client):
+    token = token_of(upload(admin_client, csv_bytes(HEADER, ["A", "Alpha", ""])))
+    views._state_write(token, {"state": "running", "phase": "Writing", "done": 1, "total": 2})
+    _, state_path = views._paths(token)
+    old = time.time() - views.STALE_SECONDS - 10
+    os.utime(state_path, (old, old))
+    page = admin_client.get(reverse("csvio:import_status", args=[token])).content.decode()
+    assert "the server running it was restarted" in page and "hx-trigger" not in page
