@@ -18,13 +18,53 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from companies.models import MAX_LEVEL, Company, CompanyPerson, Person
+from companies.services import (
+    TREE_FIELDS,
+    company_delete,
+    company_tree_refresh,
+    hierarchy_lock,
+)
 from gainsight_lite.audit_admin import AuditedAdmin
 from partners.admin import assign_to_partner, deleted_objects_with_grants, remove_partner
 from partners.services import partner_assign, partner_unassign
 
 
+class CompanyAdminForm(forms.ModelForm):
+    """The company form; its checks and its save run under the hierarchy lock."""
+
+    class Meta:
+        model = Company
+        fields = [
+            "name",
+            "external_id",
+            "parent",
+            "industry",
+            "segment",
+            "stage",
+            "status",
+            "arr",
+            "mrr",
+            "renewal_date",
+            "original_contract_date",
+            "csm",
+            "managed_by",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean() or {}
+        # The admin's change view runs in one transaction: from here to the save, no other
+        # tree write runs, and the five-level check below (Company.clean) reads fresh values.
+        hierarchy_lock()
+        company_tree_refresh(self.instance)
+        parent = cleaned_data.get("parent")
+        if parent is not None:
+            parent.refresh_from_db(fields=TREE_FIELDS)
+        return cleaned_data
+
+
 @admin.register(Company)
 class CompanyAdmin(AuditedAdmin):  # with its History page (the audit trail)
+    form = CompanyAdminForm
     list_display = (
         "indented_name",
         "external_id",
@@ -127,7 +167,10 @@ class CompanyAdmin(AuditedAdmin):  # with its History page (the audit trail)
         # leaves the tree's left/right numbers wrong) and no parent goes before its child.
         with transaction.atomic():
             for company in queryset.order_by("-level"):
-                company.delete()
+                company_delete(company=company)
+
+    def delete_model(self, request: HttpRequest, obj: Company) -> None:
+        company_delete(company=obj)
 
 
 @admin.register(Person)
