@@ -126,6 +126,7 @@ class HistoryKind(SectionKind):
                     rows=CTA.history.filter(**mine),
                     record="CTA",
                     created_fields=("cta_type", "status", "owner", "due_date"),
+                    hidden_fields=frozenset({"created_by"}),
                 )
             )
         if SCORES in shown and user.has_perm(SCORE_PERMISSION):
@@ -138,8 +139,9 @@ class HistoryKind(SectionKind):
                     name_field="measure",
                     created_fields=("value", "comment"),
                     deleted_verb="cleared",
-                    # The subject and the measure name the score; they never change.
-                    hidden_fields=frozenset({"company", "relationship", "measure"}),
+                    # The subject and the measure name the score and never change; who
+                    # scored it is the entry's own "who".
+                    hidden_fields=frozenset({"company", "relationship", "measure", "updated_by"}),
                 )
             )
         return streams
