@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from companies.models import Company, CompanyPerson, Person
+from gainsight_lite.versions import version_check
 from partners.services import partner_grants_sync
 
 # The PostgreSQL advisory lock key of the company tree (any constant no other lock uses).
@@ -87,11 +88,20 @@ def company_create(*, by: AbstractBaseUser | None = None, **fields: Any) -> Comp
 
 @transaction.atomic
 def company_update(
-    *, company: Company, by: AbstractBaseUser | None = None, **fields: Any
+    *,
+    company: Company,
+    by: AbstractBaseUser | None = None,
+    version: str | None = None,
+    **fields: Any,
 ) -> Company:
-    """Change a company's fields (a new `parent` is checked as a move)."""
+    """Change a company's fields (a new `parent` is checked as a move).
+
+    `version`: the one the editing form was drawn from; a company saved since is refused
+    ("Changed by NAME at TIME — reload to see it.") and nothing is written.
+    """
     # Every save writes the tree fields back: they must be the stored ones, under the lock.
     hierarchy_lock()
+    version_check(company, version)
     company_tree_refresh(company)
     if fields.get("parent") is not None:
         fields["parent"] = _fresh(fields["parent"])

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from companies.models import CompanyPerson
+from gainsight_lite.versions import version_check
 from partners.services import partner_grants_sync
 from relationships.attributes import clean_attributes, is_empty
 from relationships.models import Relationship, RelationshipPerson
@@ -27,9 +28,18 @@ def relationship_create(*, by: AbstractBaseUser | None = None, **fields: Any) ->
 
 @transaction.atomic
 def relationship_update(
-    *, relationship: Relationship, by: AbstractBaseUser | None = None, **fields: Any
+    *,
+    relationship: Relationship,
+    by: AbstractBaseUser | None = None,
+    version: str | None = None,
+    **fields: Any,
 ) -> Relationship:
-    """Change a relationship's fields; nothing is saved when any value is wrong."""
+    """Change a relationship's fields; nothing is saved when any value is wrong.
+
+    `version`: the one the editing form was drawn from; a relationship saved since is
+    refused ("Changed by NAME at TIME — reload to see it.") and nothing is written.
+    """
+    version_check(relationship, version)
     for name, value in fields.items():
         setattr(relationship, name, value)
     relationship.full_clean()
@@ -60,14 +70,21 @@ def relationship_person_remove(
 
 @transaction.atomic
 def relationship_attribute_set(
-    *, relationship: Relationship, key: str, value: Any, by: AbstractBaseUser | None = None
+    *,
+    relationship: Relationship,
+    key: str,
+    value: Any,
+    by: AbstractBaseUser | None = None,
+    version: str | None = None,
 ) -> Relationship:
     """Set one of the type's own fields (an empty value clears it); nothing saved on error.
 
     The value is checked by the one validator, `clean_attributes`, with the other stored
     values; values under keys the type no longer has are dropped, as the edit form does.
     A ValidationError is keyed by field key (another field's key when that one is wrong).
+    `version` as for `relationship_update`.
     """
+    version_check(relationship, version)
     fields = list(relationship.relationship_type.fields.all())
     keys = {field.key for field in fields}
     if key not in keys:

@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from companies.models import Company, CompanyPerson
+from gainsight_lite.versions import version_check
 from relationships.models import Relationship
 from success.models import (
     CTA,
@@ -137,8 +138,13 @@ def cta_create(*, by: User | None, playbook: Playbook | None = None, **fields: A
 
 
 @transaction.atomic
-def cta_update(*, cta: CTA, by: User | None, **fields: Any) -> CTA:
-    """Change a CTA's fields; a change of status goes through `cta_set_status`."""
+def cta_update(*, cta: CTA, by: User | None, version: str | None = None, **fields: Any) -> CTA:
+    """Change a CTA's fields; a change of status goes through `cta_set_status`.
+
+    `version`: the one the editing form was drawn from; a CTA saved since is refused
+    ("Changed by NAME at TIME — reload to see it.") and nothing is written.
+    """
+    version_check(cta, version)
     status = fields.pop("status", None)
     for name, value in fields.items():
         setattr(cta, name, value)
@@ -361,7 +367,7 @@ def success_plan_create(
     *, by: User | None, plan_type: SuccessPlanType, **fields: Any
 ) -> SuccessPlan:
     """Create a plan and copy its type's template objectives (CTAs of type Objective)."""
-    plan = SuccessPlan(plan_type=plan_type, **fields)
+    plan = SuccessPlan(plan_type=plan_type, updated_by=by, **fields)
     plan.full_clean()
     plan.save()
     templates = list(plan_type.template_objectives.prefetch_related("tasks"))
@@ -396,10 +402,18 @@ def success_plan_create(
 
 
 @transaction.atomic
-def success_plan_update(*, plan: SuccessPlan, by: User | None, **fields: Any) -> SuccessPlan:
-    """Change a plan's fields."""
+def success_plan_update(
+    *, plan: SuccessPlan, by: User | None, version: str | None = None, **fields: Any
+) -> SuccessPlan:
+    """Change a plan's fields.
+
+    `version`: the one the editing form was drawn from; a plan saved since is refused
+    ("Changed by NAME at TIME — reload to see it.") and nothing is written.
+    """
+    version_check(plan, version)
     for name, value in fields.items():
         setattr(plan, name, value)
+    plan.updated_by = by
     plan.full_clean()
     plan.save()
     return plan
