@@ -23,6 +23,7 @@ urlpatterns = [
     # Viewing the application as a partner user (admins).
     path("partners/", include("partners.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/auth", views.healthz_auth, name="healthz_auth"),
     # CSV downloads of the lists (exports/) and the admin's import page (admin/import/).
     path("", include("gainsight_lite.csvio.views")),
     path("admin/", admin.site.urls),

@@ -189,6 +189,8 @@ ADD_ACTIVITY = "success.add_activity"
 
 CLASSIFICATION: dict[str, Access] = {
     "healthz": Access("public"),
+    # The benchmark's floor: any signed-in user.
+    "healthz_auth": Access("list"),
     "login": Access("sign in", get_ok=302, post=OPEN, post_ok=302),
     "logout": Access("sign out", get=CLOSED, post=OPEN, post_ok=302),
     "home": Access("list"),
@@ -344,10 +346,10 @@ SECTION_ACTIONS: dict[str, Access] = {
     "success_plans.new": Access("new plan", get=needs(ADD_PLAN), post=needs(ADD_PLAN)),
     "timeline.log": Access("log an activity", get=needs(ADD_ACTIVITY), post=needs(ADD_ACTIVITY)),
     "timeline.more": Access("more activities", post=OPEN),
-}
-
     # The History section: internal users only (not partner-visible), reading only.
     "history.more": Access("more changes", post=OPEN),
+}
+
 
 # ---------- the URL patterns ----------
 
