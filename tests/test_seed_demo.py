@@ -66,7 +66,7 @@ SMALL = ("--companies", str(demo.MIN_COMPANIES))
 
 def seed(*args: str) -> str:
     out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
+    call_command("seed_demo", "--force", *args, stdout=out)
     return out.getvalue()
 
 
@@ -725,7 +725,7 @@ class Terminal(StringIO):
 @pytest.mark.usefixtures("without_the_csms_work")
 def test_progress_is_one_updating_line_on_a_terminal_and_plain_lines_otherwise():
     terminal = Terminal()
-    call_command("seed_demo", *SMALL, stdout=terminal)
+    call_command("seed_demo", "--force", *SMALL, stdout=terminal)
     assert "\rSeeding companies 20/30\033[K" in terminal.getvalue()
 
     plain = seed("--reset", *SMALL)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import transaction
 
@@ -17,6 +18,13 @@ from gainsight_lite.demo import (
     demo_book_delete,
     demo_book_loaded,
     demo_counts,
+)
+from gainsight_lite.demo_large import (
+    LARGE_COMPANIES,
+    MIN_LARGE_COMPANIES,
+    large_book_build,
+    large_book_loaded,
+    large_counts,
 )
 
 
@@ -67,11 +75,25 @@ class Command(BaseCommand):
             help=f"Random seed: the same seed gives the same book (default {DEFAULT_SEED}).",
         )
         parser.add_argument(
+            "--scale",
+            choices=["small", "large"],
+            default="small",
+            help="small: the demo book built through the services (default); large: a big "
+            f"customer's book, {LARGE_COMPANIES:,} companies and millions of records written in "
+            "bulk, into a database without companies (e.g. DATABASE_URL=sqlite:///bench.sqlite3).",
+        )
+        parser.add_argument(
             "--companies",
             type=int,
-            default=DEFAULT_COMPANIES,
-            help=f"How many companies to create (default {DEFAULT_COMPANIES}, "
-            f"at least {MIN_COMPANIES}).",
+            default=None,
+            help=f"How many companies to create (small: default {DEFAULT_COMPANIES}, at least "
+            f"{MIN_COMPANIES}; large: default {LARGE_COMPANIES}, at least {MIN_LARGE_COMPANIES}, "
+            "every other figure scales with it).",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load the demo with DEBUG off too (its logins have well-known passwords).",
         )
         parser.add_argument(
             "--reset",
@@ -80,6 +102,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "DEBUG is off, so this looks like a production database: the demo adds logins "
+                "with well-known passwords. Run it with DEBUG=1, or add --force if you mean it."
+            )
+        if options["scale"] == "large":
+            self.handle_large(options)
+            return
+        if options["companies"] is None:
+            options["companies"] = DEFAULT_COMPANIES
         if options["companies"] < MIN_COMPANIES:
             raise CommandError(
                 f"The demo needs at least {MIN_COMPANIES} companies to show its hierarchies "
@@ -109,6 +141,40 @@ class Command(BaseCommand):
             )
         )
         for note in book.notes:
+            self.stdout.write(self.style.WARNING(note))
+        self.write_logins()
+
+    def handle_large(self, options: dict[str, Any]) -> None:
+        companies = options["companies"] or LARGE_COMPANIES
+        if companies < MIN_LARGE_COMPANIES:
+            raise CommandError(
+                f"The large demo book needs at least {MIN_LARGE_COMPANIES} companies; "
+                f"--companies {companies} is too few."
+            )
+        if options["reset"]:
+            raise CommandError(
+                "--reset is not offered with --scale large: the large book has a database of its "
+                "own. Delete that database (e.g. bench.sqlite3), migrate, and seed again."
+            )
+        if large_book_loaded():
+            self.stdout.write("The large demo book is already loaded.")
+            self.write_logins()
+            return
+        progress = ProgressLine(self.stdout, quiet=options["verbosity"] == 0)
+        started = time.perf_counter()
+        try:
+            large = large_book_build(seed=options["seed"], companies=companies, progress=progress)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        progress.finish()
+        counts = ", ".join(f"{count:,} {kind}" for kind, count in large_counts().items())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded the large demo book in {time.perf_counter() - started:.0f} s "
+                f"(seed {options['seed']}): {counts}."
+            )
+        )
+        for note in large.book.notes:
             self.stdout.write(self.style.WARNING(note))
         self.write_logins()
 
