@@ -218,7 +218,11 @@ def test_csm_finds_a_company_and_opens_one_of_its_relationships(page, screenshot
     relationships.get_by_role("link", name="Analytics EMEA").click()
     expect(page.get_by_role("heading", name="Analytics EMEA", level=1)).to_be_visible()
     fields = page.locator(".section--attributes")
-    page.locator(".section--people").scroll_into_view_if_needed()
+    # Below the fold on the R360 too: each loads when scrolled into view.
+    for kind in ("attributes", "people"):
+        section = page.locator(f".section--{kind}")
+        section.scroll_into_view_if_needed()
+        expect(section.locator(".section__slot")).to_have_count(0)
     expect(fields).to_contain_text("78.5%")
     expect(fields).to_contain_text("$640,000.00")
     expect(fields).to_contain_text("Feb 12, 2024")
