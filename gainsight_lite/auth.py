@@ -27,7 +27,9 @@ def client_ip(request: HttpRequest) -> str:
 
 def lockout_message(request: HttpRequest | None = None) -> str:
     cool_off = get_cool_off(request)
-    minutes = math.ceil(cool_off.total_seconds() / 60) if cool_off else 0
+    if not cool_off:  # no cool-off configured: the lockout lasts until an admin clears it
+        return "Too many failed sign-ins. Ask your administrator to unlock your account."
+    minutes = max(1, math.ceil(cool_off.total_seconds() / 60))
     return f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
 
 

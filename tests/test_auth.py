@@ -117,6 +117,15 @@ def test_the_cool_off_in_the_message_follows_the_setting(client, dana, axes):
     assert "Try again in 1 minute." in response.content.decode()
 
 
+def test_without_a_cool_off_the_message_says_who_unlocks(client, dana, axes):
+    axes.AXES_COOLOFF_TIME = None
+    for _ in range(3):
+        response = sign_in(client, "wrong")
+
+    assert response.status_code == 429
+    assert "Ask your administrator to unlock your account." in response.content.decode()
+
+
 @pytest.mark.usefixtures("axes")
 def test_the_address_behind_trusted_proxies_is_the_one_the_outermost_proxy_saw(
     client, dana, settings
