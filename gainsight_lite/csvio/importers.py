@@ -688,6 +688,11 @@ class CompanyImporter(Importer):
                     counter += 1
 
     def write(self, rows: list[Row], progress: Progress) -> None:
+        if connection.vendor == "postgresql":
+            # Tree ids and numbers are computed from what is stored: no other writer of
+            # companies until this import commits (SQLite's write lock does the same).
+            with connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE companies_company IN SHARE ROW EXCLUSIVE MODE")
         forest = self.forest
         self._number(forest)
         now = timezone.now()
