@@ -20,6 +20,8 @@ from django_htmx.http import trigger_client_event
 
 from companies.models import Company
 from companies.services import company_update
+from gainsight_lite.forms import user_label
+from gainsight_lite.versions import VERSION_FIELD, version_of
 from layouts.sections.base import SUBJECT_CHANGED, SectionContext, SectionKind, register
 from partners.access import can, is_cs_admin
 from partners.models import Partner
@@ -168,7 +170,8 @@ class Attributes(SectionKind):
         urls = _urls(ctx)
         for row in rows:
             _editable(ctx, row, urls)
-        return {"rows": rows, **urls}
+        # The version the section shows; every inline save carries it (gainsight_lite.versions).
+        return {"rows": rows, "version": version_of(ctx.subject), **urls}
 
     # Actions -------------------------------------------------------------------------------
 
@@ -196,13 +199,16 @@ class Attributes(SectionKind):
         form = _form(ctx, row, data=ctx.request.POST)
         if form.is_valid():
             try:
-                subject = _write(ctx, row, form.cleaned_data["value"])
+                subject = _write(
+                    ctx, row, form.cleaned_data["value"], ctx.request.POST.get(VERSION_FIELD)
+                )
             except ValidationError as error:
                 for message in _messages(error, row, form.cleaned_data["value"]):
                     form.add_error("value", message)
             else:
                 updated = _row(subject, row.name, _type_fields(subject))
-                response = _render_row(ctx, updated or row)
+                # The section now shows this version: the next save starts from it.
+                response = _render_row(ctx, updated or row, saved=subject)
                 trigger_client_event(response, SUBJECT_CHANGED)
                 return response
         return _render_form(ctx, row, form)
@@ -249,7 +255,7 @@ def _display(subject: Company | Relationship, name: str) -> Any:
         return display() or None
     value = getattr(subject, name)
     if name == "csm":
-        return (value.get_full_name() or value.get_username()) if value else None
+        return user_label(value) if value else None
     if name == "managed_by":
         return value.name if value else None
     return value
@@ -352,16 +358,28 @@ def _standard_form_field(ctx: SectionContext, name: str, label: str) -> forms.Fi
     return field
 
 
-def _write(ctx: SectionContext, row: FieldRow, value: Any) -> Company | Relationship:
-    """Save the value through the services; a copy, so a refused value leaves `ctx.subject`."""
+def _write(
+    ctx: SectionContext, row: FieldRow, value: Any, version: str | None
+) -> Company | Relationship:
+    """Save the value through the services; a copy, so a refused value leaves `ctx.subject`.
+
+    `version`: the record's version the section showed (see gainsight_lite.versions); a
+    record saved by someone else since is refused with who and when.
+    """
     subject = copy.copy(ctx.subject)
     if isinstance(subject, Company):
-        return company_update(company=subject, by=ctx.user, **{row.name: value})
+        return company_update(company=subject, by=ctx.user, version=version, **{row.name: value})
     if row.type_field is not None:
         return relationship_attribute_set(
-            relationship=subject, key=row.type_field.key, value=value, by=ctx.user
+            relationship=subject,
+            key=row.type_field.key,
+            value=value,
+            by=ctx.user,
+            version=version,
         )
-    return relationship_update(relationship=subject, by=ctx.user, **{row.name: value})
+    return relationship_update(
+        relationship=subject, by=ctx.user, version=version, **{row.name: value}
+    )
 
 
 def _messages(error: ValidationError, row: FieldRow, value: Any) -> list[str]:
@@ -392,9 +410,14 @@ def _label_of(key: str, row: FieldRow) -> str:
     return dict(COMPANY_FIELDS + RELATIONSHIP_FIELDS).get(key, key.replace("_", " ").capitalize())
 
 
-def _render_row(ctx: SectionContext, row: FieldRow) -> HttpResponse:
+def _render_row(
+    ctx: SectionContext, row: FieldRow, *, saved: Company | Relationship | None = None
+) -> HttpResponse:
     urls = _urls(ctx)
     context = {"row": _editable(ctx, row, urls), "section": ctx.section, **urls}
+    if saved is not None:
+        # Swapped out of band into the section's version input (attributes.html).
+        context["saved_version"] = version_of(saved)
     return render(ctx.request, "layouts/sections/attributes_row.html", context)
 
 
