@@ -182,6 +182,10 @@ class Person(models.Model):
     class Meta:
         verbose_name_plural = "people"
         ordering = ["last_name", "first_name"]
+        indexes = [
+            # People are listed by name (the admin too): read from an index, not sorted.
+            models.Index(fields=["last_name", "first_name"], name="companies_person_name_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),

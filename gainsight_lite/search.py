@@ -1,9 +1,11 @@
 """Search across the book: companies, relationships and people, grouped, scoped to the viewer.
 
 Every group goes through `partners.access`: companies and relationships the viewer may see,
-and people only through their place at a company the viewer may see. The whole search runs
-in a fixed number of queries: one per group (its best hits and the count of every match),
-two for the relationships' companies and types, one for the people's companies.
+and people only through their place at a company the viewer may see. Matching goes through
+the trigram index of `gainsight_lite.search_index` (names starting with the query for one or two
+characters). The whole search runs in a fixed number of queries: one per group (its best hits
+and the count of every match) — one more per rank tier for a group with more than COUNT_CAP
+matches —, two for the relationships' companies and types, one for the people's companies.
 """
 
 from __future__ import annotations
@@ -21,22 +23,26 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Value,
     When,
     Window,
+    prefetch_related_objects,
 )
-from django.db.models.functions import Concat
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
-from companies.models import CompanyPerson, Person
+from companies.models import Company, CompanyPerson, Person
+from gainsight_lite.search_index import TRIGRAM_LENGTH, contains
 from partners.access import AnyUser, companies_visible_to, relationships_visible_to
-from relationships.models import Relationship
 
 MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 100
 DROPDOWN_LIMIT = 10
 PAGE_LIMIT = 25
+# A group counts and ranks its matches up to this many ("500+" beyond): ranking every match
+# of a common word in a 100k book would cost its number of rows.
+COUNT_CAP = 500
 
 
 def clean_query(raw: Any, *, max_length: int = MAX_QUERY_LENGTH) -> str:
@@ -101,10 +107,16 @@ class Group:
     label: str
     hits: list[Hit]
     count: int
+    # More than `count` (COUNT_CAP) match: shown as "1,000+".
+    capped: bool = False
 
     @property
     def more(self) -> int:
         return max(self.count - len(self.hits), 0)
+
+    @property
+    def count_text(self) -> str:
+        return f"{self.count:,}+" if self.capped else f"{self.count:,}"
 
 
 @dataclass
@@ -122,20 +134,65 @@ class SearchResults:
     def count(self) -> int:
         return sum(group.count for group in self.groups)
 
+    @property
+    def count_text(self) -> str:
+        capped = any(group.capped for group in self.groups)
+        return f"{self.count:,}+" if capped else f"{self.count:,}"
 
-def _rank(query: str, *fields: str) -> Case:
-    """0 for an exact match of one of `fields`, 1 for a match at the start, 2 otherwise."""
-    return Case(
-        *[When(**{f"{name}__iexact": query}, then=Value(0)) for name in fields],
-        *[When(**{f"{name}__istartswith": query}, then=Value(1)) for name in fields],
-        default=Value(2),
+
+def _tiered(
+    queryset: QuerySet[Any], tiers: list[Q], order: list[str], limit: int
+) -> tuple[list[Any], int, bool]:
+    """The best `limit` matches in `queryset`, the count of matches, whether it is capped.
+
+    `tiers` are the match conditions, best first, each holding the ones before it (an exact
+    name, then names starting with the query, then names containing it): the last is every
+    match. A row ranks by its first tier, then by `order`.
+
+    Most queries match at most COUNT_CAP rows: one query ranks and counts them all. When more
+    match, ranking them all would cost their number (a common word matches thousands): the
+    count stops at the cap ("500+") and each tier in turn gives rows it adds until the page is
+    full — the best tiers first, each query stopping after a page; within a tier the page is in
+    `order`, but it is not the first of that tier's rows in `order` (typing more narrows it).
+    """
+    candidates = queryset.filter(tiers[-1]).order_by().values("pk")[: COUNT_CAP + 1]
+    rank = Case(
+        *[When(condition, then=Value(index)) for index, condition in enumerate(tiers[:-1])],
+        default=Value(len(tiers) - 1),
         output_field=IntegerField(),
     )
+    ranked = list(
+        queryset.model._default_manager.filter(pk__in=candidates)
+        .annotate(rank=rank, total=Window(Count("pk")))
+        .order_by("rank", *order)[:limit]
+    )
+    total = ranked[0].total if ranked else 0
+    if total <= COUNT_CAP:
+        return ranked, total, False
+    found: list[Any] = []
+    earlier = Q()
+    for condition in tiers:
+        if len(found) >= limit:
+            break
+        narrowed = condition & ~earlier if earlier else condition
+        # No ORDER BY: sorting a tier of thousands is what the cap avoids.
+        page = list(queryset.filter(narrowed).order_by()[: limit - len(found)])
+        found += sorted(page, key=lambda row: tuple(getattr(row, name) for name in order))
+        earlier |= condition
+    return found, COUNT_CAP, True
 
 
-def _total() -> Window:
-    # Every match counted in the same pass that picks the best few: one scan, not two.
-    return Window(Count("pk"))
+def _name_tiers(key: str, query: str, fields: tuple[str, ...]) -> list[Q]:
+    """An exact `fields` match, then one starting with the query, then one containing it."""
+    exact = Q()
+    start = Q()
+    for name in fields:
+        exact |= Q(**{f"{name}__iexact": query})
+        start |= Q(**{f"{name}__istartswith": query})
+    if len(query) < TRIGRAM_LENGTH:
+        # No trigram in one or two characters: names starting with them, from an index.
+        return [exact, start]
+    return [exact, start, contains(key, query)]
 
 
 def _at_visible_company(user: AnyUser) -> Exists:
@@ -148,12 +205,13 @@ def _at_visible_company(user: AnyUser) -> Exists:
 
 
 def _companies(user: AnyUser, query: str, limit: int) -> Group:
-    shown = list(
-        companies_visible_to(user)
-        .filter(Q(name__icontains=query) | Q(external_id__icontains=query))
-        .annotate(rank=_rank(query, "name", "external_id"), total=_total())
-        .order_by("rank", "name", "pk")
-        .only("id", "name", "external_id", "segment", "status", "industry")[:limit]
+    shown, total, capped = _tiered(
+        companies_visible_to(user).only(
+            "id", "name", "external_id", "segment", "status", "industry"
+        ),
+        _name_tiers("company", query, ("name", "external_id")),
+        ["name", "pk"],
+        limit,
     )
     hits = []
     for company in shown:
@@ -171,31 +229,29 @@ def _companies(user: AnyUser, query: str, limit: int) -> Group:
                 record=company,
             )
         )
-    return Group("companies", "Companies", hits, shown[0].total if shown else 0)
+    return Group("companies", "Companies", hits, total, capped)
 
 
 def _relationships(user: AnyUser, query: str, limit: int) -> Group:
     # The access rule is checked per matching row (by primary key) and the shown rows'
     # companies and types come in two small queries: joined into the matching query, they
     # make SQLite walk every company before it looks at a single name.
-    visible = relationships_visible_to(user).filter(pk=OuterRef("pk"))
-    shown = list(
-        Relationship.objects.filter(name__icontains=query)
-        .filter(Exists(visible))
-        .annotate(
-            rank=_rank(query, "name"),
-            total=_total(),
-            # A partner may run a relationship at a company it does not manage: the
-            # company is named but linked only when the viewer may open it.
-            company_visible=_at_visible_company(user),
-        )
-        .order_by("rank", "name", "pk")
-        .prefetch_related("company", "relationship_type")[:limit]
+    shown, total, capped = _tiered(
+        relationships_visible_to(user),
+        _name_tiers("relationship", query, ("name",)),
+        ["name", "pk"],
+        limit,
     )
+    # A partner may run a relationship at a company it does not manage: the company is named
+    # but linked only when the viewer may open it (asked of the shown companies only).
+    companies = Company.objects.annotate(
+        visible=Exists(companies_visible_to(user).filter(pk=OuterRef("pk")))
+    )
+    prefetch_related_objects(shown, Prefetch("company", queryset=companies), "relationship_type")
     hits = []
     for relationship in shown:
         company = relationship.company
-        company_url = company.get_absolute_url() if relationship.company_visible else ""
+        company_url = company.get_absolute_url() if company.visible else ""
         hits.append(
             Hit(
                 name=relationship.name,
@@ -206,44 +262,39 @@ def _relationships(user: AnyUser, query: str, limit: int) -> Group:
                 record=relationship,
             )
         )
-    return Group("relationships", "Relationships", hits, shown[0].total if shown else 0)
+    return Group("relationships", "Relationships", hits, total, capped)
 
 
 def _people(user: AnyUser, query: str, limit: int) -> Group:
     visible_places = CompanyPerson.objects.filter(_at_visible_company(user))
-    full = Concat("first_name", Value(" "), "last_name")
+
     # Best first: a first name, last name or email starting with the query, then names
-    # containing it, then people found by their email only. (Kept to two tests per row: each
-    # is run on every match.)
-    rank = Case(
-        When(
-            Q(first_name__istartswith=query)
-            | Q(last_name__istartswith=query)
-            | Q(email__istartswith=query),
-            then=Value(0),
-        ),
-        When(full__icontains=query, then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    )
-    shown = list(
-        Person.objects.annotate(full=full)
-        .filter(Q(full__icontains=query) | Q(email__icontains=query))
+    # containing it, then people found by their email only.
+    tiers = [
+        Q(first_name__istartswith=query)
+        | Q(last_name__istartswith=query)
+        | Q(email__istartswith=query)
+    ]
+    if len(query) >= TRIGRAM_LENGTH:
+        tiers += [contains("person", query, column="full_name"), contains("person", query)]
+    shown, total, capped = _tiered(
         # People are reached only through their place at a company the viewer may see.
-        .filter(Exists(visible_places.filter(person=OuterRef("pk"))))
-        .annotate(rank=rank, total=_total())
-        .order_by("rank", "last_name", "first_name", "pk")
-        .prefetch_related(
-            Prefetch(
-                "companies",
-                queryset=visible_places.select_related("company").order_by("company__name", "pk"),
-                to_attr="visible_places",
-            )
-        )[:limit]
+        Person.objects.filter(Exists(visible_places.filter(person=OuterRef("pk")))),
+        tiers,
+        ["last_name", "first_name", "pk"],
+        limit,
+    )
+    prefetch_related_objects(
+        shown,
+        Prefetch(
+            "companies",
+            queryset=visible_places.select_related("company").order_by("company__name", "pk"),
+            to_attr="visible_places",
+        ),
     )
     hits = []
     for person in shown:
-        places: list[CompanyPerson] = person.visible_places  # type: ignore[attr-defined]
+        places: list[CompanyPerson] = person.visible_places
         hits.append(
             Hit(
                 name=person.full_name,
@@ -262,14 +313,15 @@ def _people(user: AnyUser, query: str, limit: int) -> Group:
                 record=person,
             )
         )
-    return Group("people", "People", hits, shown[0].total if shown else 0)
+    return Group("people", "People", hits, total, capped)
 
 
 def search(*, user: AnyUser, query: Any, limit: int = PAGE_LIMIT) -> SearchResults:
     """Companies, relationships and people matching `query` that `user` may see (6 queries).
 
     Each group holds at most `limit` hits, best matches first (exact, then starting with the
-    query, then containing it), and the count of every match.
+    query, then containing it), and the count of every match up to COUNT_CAP (then up to 3
+    more queries a group).
     """
     text = clean_query(query)
     if not text:
