@@ -114,7 +114,7 @@ def test_bytes_that_are_not_a_csv_file_are_refused_with_a_reason(
 def test_the_harness_imports_a_good_row(book: None) -> None:
     """The check above sees real writes too: a good row of the same shape is imported."""
     header = KINDS["companies"].column_names()
-    row = {name: "" for name in header} | {"name": "New <b>Co</b>", "external_id": "ACC-9"}
+    row = dict.fromkeys(header, "") | {"name": "New <b>Co</b>", "external_id": "ACC-9"}
     report = run_import("companies", _csv(header, [[row[name] for name in header]]))
     assert report.written and not report.errors
     assert Company.objects.get(external_id="ACC-9").name == "New <b>Co</b>"
