@@ -49,7 +49,9 @@ def assert_valid_tree() -> None:
         assert parent[3] == tree_id, f"{pk} not in its parent's tree"
         assert parent[4] < lft and rght < parent[5], f"{pk} outside its parent"
         assert level == parent[6] + 1, f"{pk} level"
-    for siblings in children.values():
+    for parent_id, siblings in children.items():
+        if parent_id is None:
+            continue  # roots: one tree each, in tree-id order (new trees come after the rest)
         in_order = sorted(siblings, key=lambda row: row[4])
         names = [row[2] for row in in_order]
-        assert names == sorted(names), "children in name order"
+        assert names == sorted(names), f"children in name order: {in_order}"

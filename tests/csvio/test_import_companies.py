@@ -329,3 +329,59 @@ def test_imported_companies_are_in_the_search_index():
     # The insert trigger is back for the next writer.
     CompanyFactory(name="Platypus Partners", external_id="LATER")
     assert search_index.search_index_check() == []
+
+
+def _tree_shape() -> dict[int, tuple[int, int, int, int]]:
+    """Each company's (root, left, right, level): the tree numbers, whatever the tree ids."""
+    rows = list(Company.objects.values_list("pk", "tree_id", "lft", "rght", "level", "parent_id"))
+    root_of_tree = {tree_id: pk for pk, tree_id, _l, _r, _lv, parent in rows if parent is None}
+    return {
+        pk: (root_of_tree[tree_id], lft, rght, level) for pk, tree_id, lft, rght, level, _ in rows
+    }
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_imports_number_the_trees_exactly_as_mptt_rebuilds_them(seed):
+    """Upserts that add, rename and move companies across trees, in random order."""
+    import random
+
+    rng = random.Random(seed)
+    ids = [f"R{n}" for n in range(40)]
+    parents: dict[str, str] = {}
+    for rounds in range(3):
+        rows = []
+        for external_id in rng.sample(ids, 25):
+            # A parent among the companies placed so far (or the file), never making a cycle
+            # or a sixth level: those are refused, tested above.
+            candidates = [p for p in ids if p != external_id and _depth(p, parents) < 4]
+            parent = rng.choice(candidates) if candidates and rng.random() < 0.7 else ""
+            if parent and _below(parent, external_id, parents):
+                parent = ""
+            parents[external_id] = parent
+            rows.append([external_id, f"Company {rng.randrange(10_000):05d} {external_id}", parent])
+        report = run_import("companies", csv_bytes(HEADER, *rows), skip_invalid=True)
+        assert report.written or report.rows == report.skipped
+        assert_valid_tree()
+        mine = _tree_shape()
+        Company.objects.rebuild()
+        assert _tree_shape() == mine, f"round {rounds}"
+
+
+def _depth(node: str, parents: dict[str, str]) -> int:
+    depth = 0
+    while parents.get(node):
+        node = parents[node]
+        depth += 1
+        if depth > 6:
+            break
+    return depth
+
+
+def _below(node: str, ancestor: str, parents: dict[str, str]) -> bool:
+    seen = 0
+    while node and seen < 50:
+        if node == ancestor:
+            return True
+        node = parents.get(node, "")
+        seen += 1
+    return False
