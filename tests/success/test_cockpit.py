@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from partners.roles import CSM
 from success.models import CTA, CTAPriority, CTAStatus, CTAType
 from success.selectors.cockpit import (
     GROUP_BY_PRIORITY,
@@ -236,7 +237,8 @@ def test_snoozed_ctas_wait_until_their_day(csm_client, csm_user):
 
 
 def test_the_filters_narrow_the_list(csm_client, csm_user):
-    colleague = UserFactory(first_name="Fox", last_name="Mulder")
+    # A colleague who may work CTAs (read-only users are never offered as owners).
+    colleague = UserFactory(first_name="Fox", last_name="Mulder", groups=[CSM])
     acme = CompanyFactory(name="Acme Corp")
     saas = RelationshipTypeFactory(name="SaaS")
     relationship = RelationshipFactory(company=acme, relationship_type=saas)
@@ -366,7 +368,8 @@ def test_bulk_close_asks_with_the_open_tasks_then_closes(csm_client, csm_user):
 
 
 def test_bulk_reassign_gives_the_ctas_to_someone(csm_client, csm_user):
-    colleague = UserFactory(first_name="Fox", last_name="Mulder")
+    # A colleague who may work CTAs (read-only users are never offered as owners).
+    colleague = UserFactory(first_name="Fox", last_name="Mulder", groups=[CSM])
     ctas = CTAFactory.create_batch(2, owner=csm_user)
     other = CTAFactory(owner=csm_user)
     response = csm_client.post(
