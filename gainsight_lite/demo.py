@@ -32,7 +32,7 @@ from typing import Any
 import factory.random
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from faker import Faker
 
@@ -2640,6 +2640,7 @@ def demo_book_delete() -> None:
     person_ids = list(
         CompanyPerson.objects.filter(company__in=companies).values_list("person_id", flat=True)
     )
+    trail = _demo_history(companies)
     # A parent is protected while it has children: delete the deepest level first.
     for level in range(MAX_LEVEL, -1, -1):
         companies.filter(level=level).delete()
@@ -2656,6 +2657,36 @@ def demo_book_delete() -> None:
     Partner.objects.filter(name__in=[PARTNER_A, PARTNER_B]).delete()
     Layout.objects.filter(description__endswith=DEMO_LAYOUT_MARK).delete()
     _demo_lookups_delete()
+    for rows in trail:
+        rows.delete()
+
+
+def _demo_history(companies: QuerySet[Company]) -> list[QuerySet[Any]]:
+    """The demo book's audit trail, deletions included: it goes with the book, so a reset
+    leaves the same tables it found (the history of records that are not the demo's stays)."""
+    company_ids = list(companies.values_list("pk", flat=True))
+    layout_ids = list(
+        Layout.objects.filter(description__endswith=DEMO_LAYOUT_MARK).values_list("pk", flat=True)
+    )
+    partner_ids = list(
+        Partner.objects.filter(name__in=[PARTNER_A, PARTNER_B]).values_list("pk", flat=True)
+    )
+    trail: list[QuerySet[Any]] = []
+    # Ids a chunk at a time: well under SQLite's limit on query parameters.
+    for start in range(0, max(len(company_ids), 1), 500):
+        chunk = company_ids[start : start + 500]
+        trail += [
+            Company.history.filter(id__in=chunk),
+            Relationship.history.filter(company_id__in=chunk),
+            CTA.history.filter(company_id__in=chunk),
+            Score.history.filter(company_id__in=chunk),
+        ]
+    trail += [
+        Layout.history.filter(id__in=layout_ids),
+        Section.history.filter(layout_id__in=layout_ids),
+        Partner.history.filter(id__in=partner_ids),
+    ]
+    return trail
 
 
 def _demo_lookups_delete() -> None:
