@@ -27,7 +27,7 @@ from gainsight_lite.csvio.importers import (
     RelationshipImporter,
     field_column,
 )
-from partners.access import AnyUser, activities_visible_to, relationships_visible_to
+from partners.access import AnyUser, relationships_visible_to
 from relationships.models import Relationship, RelationshipType
 from success.models import CTA, Activity
 
@@ -197,10 +197,6 @@ def activities_export(*, activities: QuerySet[Activity]) -> Iterator[bytes]:
     queryset = activities.order_by("-occurred_at", "-pk")
     rows = (_cells(columns, values) for values in _column_rows(queryset, columns))
     return stream([column.name for column in columns], rows)
-
-
-def visible_activities(user: AnyUser) -> QuerySet[Activity]:
-    return activities_visible_to(user)
 
 
 def filename(kind: str) -> str:
