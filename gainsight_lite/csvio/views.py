@@ -39,8 +39,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gainsight_lite.csvio import exporters
 from gainsight_lite.csvio.importers import KINDS, Report, run_import
 from gainsight_lite.csvio.reading import Problem
-from partners.access import activities_visible_to, is_cs_admin, is_partner_user
-from relationships.models import RelationshipType
+from partners.access import activities_visible_to, is_cs_admin, is_partner_user, partner_of
+from relationships.models import Relationship, RelationshipType
 
 # ---------- downloads ----------
 
@@ -87,19 +87,15 @@ def relationships_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRespo
 @require_GET
 def relationship_downloads(request: HttpRequest) -> HttpResponse:
     """A page listing the relationship types, each with its download."""
-    partner_sees_relationships = True
-    if is_partner_user(request.user):
-        from partners.access import partner_of
-
-        partner = partner_of(request.user)
-        partner_sees_relationships = partner is not None and partner.sees_relationships
+    partner = partner_of(request.user)
+    partner_sees_relationships = partner is None or partner.sees_relationships
     types = list(RelationshipType.objects.order_by("order", "name"))
     return render(
         request,
         "csvio/relationship_downloads.html",
         {
             "types": types,
-            "statuses": exporters.Relationship.Status.choices,
+            "statuses": Relationship.Status.choices,
             "sees_relationships": partner_sees_relationships,
         },
     )
