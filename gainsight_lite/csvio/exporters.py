@@ -27,6 +27,7 @@ from gainsight_lite.csvio.importers import (
     RelationshipImporter,
     field_column,
 )
+from gainsight_lite.http import parse_id
 from partners.access import AnyUser, relationships_visible_to
 from relationships.models import Relationship, RelationshipType
 from success.models import CTA, Activity
@@ -94,10 +95,10 @@ def companies_export(*, user: AnyUser, params: Mapping[str, Any]) -> Iterator[by
 
 def relationship_type_for(*, params: Mapping[str, Any]) -> RelationshipType | None:
     """The relationship type named by the `type` parameter (its id), or None."""
-    value = str(params.get("type") or "")
-    if not value.isdigit():
+    pk = parse_id(params.get("type"))
+    if pk is None:
         return None
-    return RelationshipType.objects.filter(pk=int(value)).first()
+    return RelationshipType.objects.filter(pk=pk).first()
 
 
 def relationships_export(
