@@ -160,6 +160,24 @@ def posting_form(html: str) -> Form:
     raise LoadError("no form to post in the answer")
 
 
+def included(form: Form, page: str) -> list[tuple[str, str]]:
+    """The inputs a form's hx-include="#id, …" adds to what it posts, found on `page`."""
+    found: list[tuple[str, str]] = []
+    for selector in form.attrs.get("hx-include", "").split(","):
+        selector = selector.strip()
+        if not selector.startswith("#"):
+            continue
+        for other in forms_of(f"<form>{_element(page, selector[1:])}</form>"):
+            found += other.fields
+    return found
+
+
+def _element(page: str, element_id: str) -> str:
+    """The <input …> tag with this id on the page ("" when there is none)."""
+    match = re.search(rf'<input\b[^>]*\bid="{re.escape(element_id)}"[^>]*>', page)
+    return match.group(0) if match else ""
+
+
 # ---------- one signed-in session ----------
 
 
@@ -489,12 +507,16 @@ class VirtualUser:
         url = self.section(company, "attributes")
         if url is None:
             return
+        # The section as shown (it holds the record's version, which a save carries), then
+        # the field's inline form.
+        section = self.session.request("GET", url, htmx=True, label="section")
         editor = self.session.request(
             "GET", f"{url}edit/?field=industry", htmx=True, label="edit_attribute"
         )
         form = posting_form(editor.body)
         industry = self.marker("industry")[:80]
-        self.post_form(form, form.values(value=industry), "edit_attribute")
+        data = form.values(value=industry) + included(form, section.body)
+        self.post_form(form, data, "edit_attribute")
         self.written.industries.append((company, industry))
 
     def score(self) -> None:
@@ -719,6 +741,7 @@ __all__ = [
     "Report",
     "check_local",
     "forms_of",
+    "included",
     "run_load",
     "verify_writes",
 ]

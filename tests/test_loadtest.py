@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from gainsight_lite.loadtest import Report, Written, check_local, forms_of, run_load, verify_writes
+from gainsight_lite.loadtest import (
+    Report,
+    Written,
+    check_local,
+    forms_of,
+    included,
+    run_load,
+    verify_writes,
+)
 from gainsight_lite.management.commands.soak import soak_logins
 from layouts.services import layout_default_ensure
 from success.models import CTA, Activity
@@ -117,3 +125,13 @@ Line</textarea>
     ]
     assert form.first_choice("kind") == "2"
     assert form.values(value="New")[-1] == ("value", "New")
+
+
+def test_a_form_posts_the_inputs_its_hx_include_names():
+    page = '<div><input type="hidden" name="version" value="v7" id="attr-version-3"></div>'
+    (form,) = forms_of(
+        '<form hx-post="/s/" hx-include="#attr-version-3, #missing, closest div">'
+        '<input name="value" value="x"></form>'
+    )
+
+    assert included(form, page) == [("version", "v7")]
