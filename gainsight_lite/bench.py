@@ -702,7 +702,13 @@ def markdown(report: Report) -> str:
     if report.notes:
         lines += ["", *(f"- {note}" for note in report.notes)]
     over = report.over
-    lines += ["", f"Over budget: {', '.join(over)}." if over else "Every figure is within budget."]
+    figures = len(report.figures) * (2 if report.loads else 1)
+    lines += [
+        "",
+        f"Over budget: {len(over)} of {figures} figures (marked OVER above)."
+        if over
+        else "Every figure is within budget.",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -64,7 +64,7 @@ def test_a_figure_over_budget_is_marked_in_the_report():
     assert "**55 OVER**" in text
     assert "| Home | csm | 5 |" in text
     assert report.over == ["Cockpit"]
-    assert "Over budget: Cockpit." in text
+    assert "Over budget: 1 of 2 figures" in text
 
 
 def test_p95_is_the_nearest_rank():
