@@ -17,14 +17,19 @@ from io import StringIO
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
 from companies.models import Company
 from gainsight_lite import demo
 from layouts.models import Section
+from partners.roles import roles_sync
+from success.defaults import defaults_create
+from success.models import CTAStatus
 
 HTMX = {"HX-Request": "true"}
 LINK = re.compile(r'\b(?:href|hx-get)="(/[^"]*)"')
@@ -77,10 +82,19 @@ def policy_problems(response, *, site_scripts: bool = False) -> list[str]:
 @pytest.fixture(scope="module")
 def book(django_db_setup, django_db_blocker):
     """The smallest demo book, committed for this module and deleted afterwards."""
+    # Never the real database: the book is deleted afterwards.
+    assert (
+        "memory" in connection.settings_dict["NAME"] or "test" in connection.settings_dict["NAME"]
+    )
     with (
         django_db_blocker.unblock(),
         override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
     ):
+        # A browser test's flush may have removed the data migrations' rows (roles, lookups)
+        # that the book is built on; tests/conftest.py puts them back only for each test.
+        if not CTAStatus.objects.exists():
+            roles_sync(apps)
+            defaults_create(apps)
         call_command(
             "seed_demo", "--force", "--companies", str(demo.MIN_COMPANIES), stdout=StringIO()
         )
@@ -142,6 +156,8 @@ def crawl(client: Client, start: list[str]) -> tuple[dict[str, list[str]], set[s
     return problems, {key[key.index("|") + 1] for key in seen if key[0].endswith("_section")}
 
 
+# django_db: without it the module's book would not be on the test database.
+@pytest.mark.django_db
 @pytest.mark.usefixtures("book")
 @pytest.mark.parametrize("username", ["csm", "partner-a", "viewer"])
 def test_no_page_section_or_dialog_needs_inline_script_or_style(username):
@@ -159,6 +175,7 @@ def test_no_page_section_or_dialog_needs_inline_script_or_style(username):
         assert {"summary", "timeline", "cockpit", "scorecard"} <= kinds, kinds
 
 
+@pytest.mark.django_db
 @pytest.mark.usefixtures("book")
 def test_the_admin_pages_need_no_inline_style_either():
     client = Client()
