@@ -17,6 +17,7 @@ from companies.selectors import (
     csm_choices,
     person_by_email,
 )
+from gainsight_lite.forms import UserChoiceField
 from gainsight_lite.http import parse_id
 from partners.access import AnyUser, companies_visible_to
 
@@ -27,11 +28,6 @@ ALREADY_AT_COMPANY = next(
     for constraint in CompanyPerson._meta.constraints
     if constraint.name == "company_person_unique"
 )
-
-
-class CsmChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        return obj.get_full_name() or obj.get_username()
 
 
 class CompanyFilterForm(forms.Form):
@@ -45,7 +41,7 @@ class CompanyFilterForm(forms.Form):
     status = forms.ChoiceField(
         required=False, choices=[("", "All statuses"), *Company.Status.choices]
     )
-    csm = CsmChoiceField(
+    csm = UserChoiceField(
         label="CSM", required=False, queryset=User.objects.none(), empty_label="All CSMs"
     )
     sort = forms.ChoiceField(

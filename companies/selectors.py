@@ -12,13 +12,29 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, F, OrderBy, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from companies.models import Company, CompanyPerson, Person
+from gainsight_lite.pagination import page_range
 from gainsight_lite.search import clean_query
 from partners.access import (
     AnyUser,
+    companies_visible_count,
+    companies_visible_in_order_to,
     companies_visible_to,
     is_partner_user,
     partner_of,
@@ -34,6 +50,8 @@ MOVE_TARGETS_SHOWN = 10
 SEARCH_MAX = 100
 
 DEFAULT_SORT = "hierarchy"
+# Orders an index gives (tree_id, lft; name): a page can be read by walking the index.
+INDEXED_SORTS = {"hierarchy", "name", "-name"}
 # The only orderings the list accepts; anything else falls back to the default.
 SORTS: dict[str, tuple[str, list[OrderBy]]] = {
     "hierarchy": ("Hierarchy", [F("tree_id").asc(), F("lft").asc()]),
@@ -87,10 +105,7 @@ class CompanyListPage:
 
     @property
     def page_range(self) -> list[int | str]:
-        """Page numbers around the current one, with "…" where pages are left out."""
-        return list(
-            self.page.paginator.get_elided_page_range(self.page.number, on_each_side=2, on_ends=1)
-        )
+        return page_range(self.page)
 
 
 @dataclass
@@ -101,14 +116,31 @@ class Ancestor:
 
 
 def csm_choices(*, user: AnyUser) -> QuerySet[User]:
-    """Users who are the CSM of at least one company `user` may see."""
-    csm_ids = companies_visible_to(user).filter(csm__isnull=False).values("csm_id")
-    return User.objects.filter(pk__in=csm_ids).order_by("first_name", "last_name", "username")
+    """Users who are the CSM of at least one company `user` may see.
+
+    Asked per user (a few hundred, each found by the CSM index at their first visible
+    company), not by collecting the CSM of every visible company (the whole book) — except
+    for a partner with a small share of the book, whose companies are fewer than the walk.
+    """
+    if is_partner_user(user) and not _large_share(user):
+        # A small partner: its few companies' CSMs, collected through the join.
+        csm_ids = companies_visible_to(user).filter(csm__isnull=False).values("csm_id")
+        users = User.objects.filter(pk__in=csm_ids)
+    else:
+        cares_for = companies_visible_in_order_to(user).filter(csm=OuterRef("pk"))
+        users = User.objects.filter(Exists(cares_for))
+    return users.order_by("first_name", "last_name", "username")
 
 
-def companies_filtered(*, user: AnyUser, filters: CompanyFilters) -> QuerySet[Company]:
-    """The companies `user` may see, narrowed and sorted by `filters`."""
-    companies = companies_visible_to(user).select_related("csm", "parent")
+def companies_filtered(
+    *, user: AnyUser, filters: CompanyFilters, in_order: bool = False
+) -> QuerySet[Company]:
+    """The companies `user` may see, narrowed and sorted by `filters`.
+
+    `in_order`: the access rule asked per row, for walking the sort's index (one page).
+    """
+    visible = companies_visible_in_order_to(user) if in_order else companies_visible_to(user)
+    companies = visible.select_related("csm", "parent")
     if filters.q:
         companies = companies.filter(
             Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q)
@@ -142,6 +174,45 @@ def visible_company_ids(*, user: AnyUser, company_ids: set[int]) -> set[int]:
     return set(companies_visible_to(user).filter(pk__in=company_ids).values_list("pk", flat=True))
 
 
+class _CountedPaginator(Paginator):
+    """A paginator told its count (read more cheaply than by counting its rows)."""
+
+    def __init__(self, object_list: QuerySet[Company], per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def _book_sizes(user: AnyUser) -> tuple[int, int]:
+    """(companies `user` may see, companies in the book), counted once per request."""
+    if not hasattr(user, "_book_sizes"):
+        user._book_sizes = (companies_visible_count(user), Company.objects.count())  # type: ignore[union-attr,attr-defined]
+    sizes: tuple[int, int] = user._book_sizes  # type: ignore[union-attr,attr-defined]
+    return sizes
+
+
+def _large_share(user: AnyUser) -> bool:
+    """Whether a partner user sees at least a tenth of the book."""
+    visible, book = _book_sizes(user)
+    return visible * 10 >= book
+
+
+def _walk_is_cheaper(*, user: AnyUser, offset: int) -> bool:
+    """Whether a partner's page is cheaper walked in the list's order than joined and sorted.
+
+    Walking reads about (offset + page) x book / visible companies; the join reads and sorts
+    all visible ones (about twice the cost a row): a partner holding a large share of the
+    book walks its first pages, a small one (or a deep page) joins.
+    """
+    if not is_partner_user(user):
+        return False
+    visible, book = _book_sizes(user)
+    return visible > 0 and (offset + PAGE_SIZE) * book < 2 * visible * visible
+
+
 def company_list_page(
     *, user: AnyUser, filters: CompanyFilters, page_number: Any
 ) -> CompanyListPage:
@@ -153,9 +224,22 @@ def company_list_page(
     """
     sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
     tree = sort == DEFAULT_SORT and not filters.narrowed and not is_partner_user(user)
-    paginator = Paginator(companies_filtered(user=user, filters=filters), PAGE_SIZE)
+    listed = companies_filtered(user=user, filters=filters)
+    if filters.narrowed:
+        paginator = Paginator(listed, PAGE_SIZE)
+    else:
+        # Nothing narrows the list: the count comes from the grants, no company row read.
+        paginator = _CountedPaginator(listed, PAGE_SIZE, count=_book_sizes(user)[0])
     # get_page: a number out of range gives the last page, anything not a number the first.
     page = paginator.get_page(page_number)
+    offset = (page.number - 1) * PAGE_SIZE
+    if (
+        not filters.narrowed
+        and sort in INDEXED_SORTS
+        and _walk_is_cheaper(user=user, offset=offset)
+    ):
+        walked = companies_filtered(user=user, filters=filters, in_order=True)
+        page.object_list = walked[offset : offset + PAGE_SIZE]
     companies = list(page.object_list)
     counts = relationship_counts(user=user, company_ids=[c.pk for c in companies])
     parent_ids = {c.parent_id for c in companies if c.parent_id is not None}
@@ -350,6 +434,34 @@ class MoveTarget:
 
     company: Company
     parent: Company | None = None
+
+
+PICKER_MIN_LENGTH = 2
+PICKER_SHOWN = 8
+
+
+def companies_for_picker(*, user: AnyUser, q: str, limit: int = PICKER_SHOWN) -> list[Company]:
+    """The as-you-type company picker of every dialog (a CTA's, an activity's, a plan's, the
+    timeline's filter): up to `limit` companies `user` may see whose name or external ID
+    contains `q` — the exact external ID first, then names that start with it (one query).
+
+    `q` goes through `clean_query` (no NUL byte reaches the database); under two characters
+    nothing is searched.
+    """
+    q = clean_query(q, max_length=SEARCH_MAX)
+    if len(q) < PICKER_MIN_LENGTH:
+        return []
+    rank = Case(
+        When(external_id__iexact=q, then=Value(0)),
+        When(name__istartswith=q, then=Value(1)),
+        default=Value(2),
+    )
+    return list(
+        companies_visible_to(user)
+        .filter(Q(name__icontains=q) | Q(external_id__icontains=q))
+        .only("id", "name", "external_id", "level", "parent_id")
+        .order_by(rank, "name", "pk")[:limit]
+    )
 
 
 def company_move_targets(*, user: AnyUser, company: Company, q: str) -> list[MoveTarget]:

@@ -10,12 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from companies.forms import CompanyFilterForm
 from companies.selectors import company_list_page
-
-
-def _wants_fragment(request: HttpRequest) -> bool:
-    # A history restore asks for the whole page even though it comes from htmx.
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
+from gainsight_lite.http import wants_fragment
 
 
 @login_required
@@ -28,6 +23,6 @@ def company_list(request: HttpRequest) -> HttpResponse:
         user=request.user, filters=filters, page_number=request.GET.get("page")
     )
     context = {"form": form, "filters": filters, "listing": listing}
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(request, "companies/list.html#results", context)
     return render(request, "companies/list.html", context)

@@ -3,19 +3,23 @@ and a service's ValidationError shown on a form."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 
-from relationships.models import Relationship
+if TYPE_CHECKING:  # no app import at run time: every app's forms may use this module
+    from relationships.models import Relationship
 
 
-def user_label(user: AbstractBaseUser | AnonymousUser) -> str:
-    """A person by name: their full name, else their username."""
+def user_label(user: AbstractBaseUser | AnonymousUser | Any) -> str:
+    """A person by name: their full name, else their username (else the object as text)."""
     full_name = getattr(user, "get_full_name", lambda: "")()
-    return str(full_name or user.get_username())
+    if full_name:
+        return str(full_name)
+    get_username = getattr(user, "get_username", None)
+    return str(get_username()) if get_username is not None else str(user)
 
 
 def relationship_label(relationship: Relationship) -> str:

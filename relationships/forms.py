@@ -17,6 +17,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.html import escape
 
+from gainsight_lite.forms import UserChoiceField
 from relationships.attributes import LONG_TEXT_MAX, TEXT_MAX, clean_attributes
 from relationships.models import Relationship, RelationshipType, RelationshipTypeField
 
@@ -289,7 +290,7 @@ class RelationshipTypeFieldForm(forms.ModelForm):
         ]
 
 
-class CsmChoiceField(forms.ModelChoiceField):
+class CsmChoiceField(UserChoiceField):
     """A CSM select by name: the people `partners.access.users_choosable_by` offers `user`.
 
     Without a user (the admin, a model form's field class): the active internal users. A
@@ -315,9 +316,6 @@ class CsmChoiceField(forms.ModelChoiceField):
             user, company_id=company_id, relationship_id=relationship_id, current_id=current_id
         )
         super().__init__(**kwargs)
-
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.get_username())
 
 
 class MoneyField(forms.DecimalField):

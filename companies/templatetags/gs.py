@@ -18,6 +18,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from gainsight_lite.forms import user_label
 from partners.access import partner_of
 
 register = template.Library()
@@ -170,8 +171,7 @@ def display_name(user: Any) -> str:
     """A user's full name, or their username when they have none."""
     if user is None:
         return EMPTY
-    full_name = user.get_full_name() if hasattr(user, "get_full_name") else str(user)
-    return full_name or user.get_username()
+    return user_label(user)
 
 
 @register.filter

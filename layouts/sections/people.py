@@ -13,12 +13,13 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django_htmx.http import trigger_client_event
 
 from companies.forms import CompanyPersonAddForm, CompanyPersonEditForm
 from companies.models import CompanyPerson
 from companies.selectors import company_people_section, company_person_of, person_by_email
 from companies.services import company_person_add_by_email, company_person_update
+from gainsight_lite.forms import add_service_errors
+from gainsight_lite.http import dialog_saved
 from layouts.sections.base import SUBJECT_CHANGED, SectionContext, SectionKind, register
 from relationships.models import Relationship, RelationshipPerson
 from relationships.selectors import (
@@ -73,23 +74,6 @@ def _member_label(member: CompanyPerson) -> str:
 def _require(ctx: SectionContext, permission: str) -> None:
     if not ctx.user.has_perm(permission):
         raise PermissionDenied("Your role does not allow this change.")
-
-
-def _saved() -> HttpResponse:
-    """The answer to a successful write: close the dialog, refresh what shows the subject."""
-    # 204: htmx swaps nothing (the dialog is closed by the event, not emptied and reopened).
-    response = HttpResponse(status=204)
-    trigger_client_event(response, "closeModal")
-    trigger_client_event(response, SUBJECT_CHANGED)
-    return response
-
-
-def _add_errors(form: forms.Form, error: ValidationError, *, fallback: str | None) -> None:
-    """Show a service's ValidationError next to the form's fields (else on `fallback`)."""
-    errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    for name, messages in errors.items():
-        for message in messages:
-            form.add_error(name if name in form.fields else fallback, message)
 
 
 @register
@@ -166,9 +150,9 @@ class People(SectionKind):
                     )
                 except ValidationError as error:
                     # Rule-wide errors (already at this company) are about the email.
-                    _add_errors(form, error, fallback="email")
+                    add_service_errors(form, error, fallback="email")
                 else:
-                    return _saved()
+                    return dialog_saved(SUBJECT_CHANGED)
         else:
             form = CompanyPersonAddForm(company=company)
         found = form.existing_person if form.is_bound else None
@@ -228,9 +212,9 @@ class People(SectionKind):
                         **form.member_values(),
                     )
                 except ValidationError as error:
-                    _add_errors(form, error, fallback=None)
+                    add_service_errors(form, error, fallback=None)
                 else:
-                    return _saved()
+                    return dialog_saved(SUBJECT_CHANGED)
         else:
             form = CompanyPersonEditForm(member=member)
         return render(
@@ -262,9 +246,9 @@ class People(SectionKind):
                         role=form.cleaned_data["role"],
                     )
                 except ValidationError as error:
-                    _add_errors(form, error, fallback="company_person")
+                    add_service_errors(form, error, fallback="company_person")
                 else:
-                    return _saved()
+                    return dialog_saved(SUBJECT_CHANGED)
         else:
             form = RelationshipMemberForm(relationship=relationship)
         choices = form.fields["company_person"].queryset  # type: ignore[attr-defined]
@@ -290,7 +274,7 @@ class People(SectionKind):
             raise Http404("This person is not on this relationship.")
         if ctx.request.method == "POST":
             relationship_person_remove(relationship_person=member, by=ctx.user)
-            return _saved()
+            return dialog_saved(SUBJECT_CHANGED)
         return render(
             ctx.request,
             MEMBER_REMOVE,

@@ -15,6 +15,7 @@ from django import forms
 from django.db.models import F, OrderBy, QuerySet
 
 from companies.models import Company, CompanyPerson
+from gainsight_lite.forms import user_label
 from layouts.sections.base import COMPANY, RELATIONSHIP, SectionContext, SectionKind, register
 from partners.access import companies_visible_to, relationships_visible_to
 from relationships.models import (
@@ -334,7 +335,7 @@ class Row:
 
 
 def _csm_name(user: Any) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
+    return user_label(user) if user is not None else ""
 
 
 def _record_row(record: Company | Relationship, columns: list[Column]) -> Row:

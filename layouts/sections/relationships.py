@@ -15,16 +15,14 @@ from django.db.models import QuerySet, UniqueConstraint
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
-from django_htmx.http import trigger_client_event
 
+from gainsight_lite.http import dialog_saved
 from layouts.sections.base import COMPANY, SUBJECT_CHANGED, SectionContext, SectionKind, register
 from relationships.forms import RelationshipAddForm, RelationshipTypeChoiceForm
 from relationships.models import Relationship, RelationshipType
 from relationships.selectors import relationship_cards_section, relationship_types_addable
 from relationships.services import relationship_create
 
-# The event static/js/app.js closes the dialog on.
-CLOSE_MODAL = "closeModal"
 ADD_PERMISSION = "relationships.add_relationship"
 
 # The database rule a duplicate name breaks; the service reports it without a field.
@@ -138,11 +136,8 @@ class Relationships(SectionKind):
             except ValidationError as error:
                 _show_refusal(form, error, ctx, relationship_type)
             else:
-                # No content: the dialog closes and the sections showing the company reload.
-                response = HttpResponse(status=204)
-                trigger_client_event(response, CLOSE_MODAL)
-                trigger_client_event(response, SUBJECT_CHANGED)
-                return response
+                # The dialog closes and the sections showing the company reload.
+                return dialog_saved(SUBJECT_CHANGED)
         return _typed_step(ctx, form, relationship_type)
 
 

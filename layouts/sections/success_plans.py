@@ -16,8 +16,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django_htmx.http import trigger_client_event
 
+from gainsight_lite.forms import add_service_errors
+from gainsight_lite.http import dialog_saved
 from layouts.sections.base import (
     CTA_CHANGED,
     PLAN_CHANGED,
@@ -108,13 +109,10 @@ class SuccessPlans(SectionKind):
                 try:
                     success_plan_create(by=ctx.user, **form.plan_values())
                 except ValidationError as error:
-                    _add_errors(form, error)
+                    add_service_errors(form, error)
                 else:
-                    # 204: nothing to swap; the dialog closes and the section reloads itself.
-                    response = HttpResponse(status=204)
-                    for event in ("closeModal", PLAN_CHANGED, CTA_CHANGED):
-                        trigger_client_event(response, event)
-                    return response
+                    # The dialog closes and the section reloads itself.
+                    return dialog_saved(PLAN_CHANGED, CTA_CHANGED)
         else:
             form = SuccessPlanForm(initial={"owner": ctx.user.pk}, **fixed)
         return render(
@@ -137,11 +135,3 @@ def _limit(value: Any) -> int:
     except (TypeError, ValueError):
         return DEFAULT_LIMIT
     return min(max(limit, 1), MAX_LIMIT)
-
-
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError next to the form's fields (else above them)."""
-    errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    for name, messages in errors.items():
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)

@@ -15,6 +15,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from companies.models import Company
+from gainsight_lite.forms import user_label
 from layouts.sections.base import EVERY_CHANGE, SectionContext, SectionKind, register
 from partners.access import (
     AnyUser,
@@ -105,7 +106,7 @@ class Summary(SectionKind):
                 widgets.append({"label": "Status", "value": subject.get_status_display()})
             elif key == "csm":
                 csm = subject.csm
-                name = (csm.get_full_name() or csm.get_username()) if csm else "Unassigned"
+                name = user_label(csm) if csm else "Unassigned"
                 widgets.append({"label": "CSM", "value": name})
             elif key == "open_ctas":
                 widgets.append(_open_ctas(ctx.user, subject, today))

@@ -9,8 +9,9 @@ from django.contrib.auth.models import User
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from companies.models import Company
-from gainsight_lite.forms import RelationshipChoiceField
+from gainsight_lite.forms import RelationshipChoiceField, UserChoiceField, user_label
 from gainsight_lite.http import parse_id
+from gainsight_lite.versions import VersionField, version_of
 from partners.access import (
     AnyUser,
     companies_visible_to,
@@ -36,15 +37,6 @@ NAME_MAX = 80
 CTA_OWNER_PERMISSION = "success.change_cta"
 TASK_OWNER_PERMISSION = "success.change_task"
 COMPANY_SEARCH_MAX = 100
-
-
-def user_label(user: User) -> str:
-    return user.get_full_name() or user.get_username()
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        return user_label(obj)
 
 
 class DateInput(forms.DateInput):
@@ -246,6 +238,8 @@ class CTAForm(forms.Form):
         error_messages={"invalid_choice": "The activity this follows up is no longer there."},
     )
     confirm_open_tasks = forms.BooleanField(label="Close with open tasks", required=False)
+    # Edit only: the CTA's version the form was drawn from (gainsight_lite.versions).
+    version = VersionField()
 
     def __init__(self, *args: Any, user: AnyUser, cta: CTA | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -259,8 +253,10 @@ class CTAForm(forms.Form):
             # The company of a CTA never changes; what is created about it stays with it.
             for name in ("company", "playbook", "source_activity"):
                 del fields[name]
+            fields["version"].initial = version_of(cta)
         else:
             del fields["confirm_open_tasks"]
+            del fields["version"]
             fields["company"].queryset = companies_visible_to(user)  # type: ignore[attr-defined]
             fields["source_activity"].queryset = Activity.objects.filter(  # type: ignore[attr-defined]
                 Q(relationship__isnull=True) | Q(relationship__in=relationships_visible_to(user)),

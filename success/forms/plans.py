@@ -8,7 +8,8 @@ from django import forms
 from django.contrib.auth.models import User
 
 from companies.models import Company
-from gainsight_lite.forms import RelationshipChoiceField
+from gainsight_lite.forms import RelationshipChoiceField, UserChoiceField
+from gainsight_lite.versions import VersionField, version_of
 from partners.access import AnyUser, companies_visible_to, users_choosable_by
 from relationships.models import Relationship
 from success.models import SuccessPlan, SuccessPlanType
@@ -31,13 +32,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    """Users by their full name, not their username."""
-
-    def label_from_instance(self, obj: User) -> str:
-        return obj.get_full_name() or obj.get_username()
 
 
 class PlanFilterForm(forms.Form):
@@ -137,6 +131,8 @@ class SuccessPlanForm(forms.Form):
         widget=DateInput(),
         error_messages={"invalid": DATE_ERROR},
     )
+    # Edit only: the plan's version the form was drawn from (gainsight_lite.versions).
+    version = VersionField()
 
     def __init__(
         self,
@@ -174,8 +170,11 @@ class SuccessPlanForm(forms.Form):
             relationship_id=self.fixed_relationship.pk if self.fixed_relationship else None,
             current_id=plan.owner_id if plan is not None else None,
         )
+        if plan is None:
+            del self.fields["version"]
         if plan is not None:
             self.initial.update(
+                version=version_of(plan),
                 name=plan.name,
                 plan_type=plan.plan_type_id,
                 status=plan.status,

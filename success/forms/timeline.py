@@ -13,12 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django_htmx.http import trigger_client_event
 
 from companies.models import Company, CompanyPerson
 from companies.selectors import company_people_choices
-from gainsight_lite.forms import RelationshipChoiceField
-from gainsight_lite.http import parse_id
+from gainsight_lite.forms import RelationshipChoiceField, add_service_errors, user_label
+from gainsight_lite.http import dialog_saved, parse_id
 from partners.access import AnyUser
 from relationships.models import Relationship
 from success.events import ACTIVITY_LOGGED
@@ -33,10 +32,6 @@ from success.selectors.timeline import (
 from success.services import activity_log
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def _user_label(user: User) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 class TimelineFilterForm(forms.Form):
@@ -72,7 +67,7 @@ class TimelineFilterForm(forms.Form):
         ]
         self.fields["author"].choices = [  # type: ignore[attr-defined]
             ("", "Anyone"),
-            *((user.pk, _user_label(user)) for user in authors),
+            *((user.pk, user_label(user)) for user in authors),
         ]
 
     def filters(self) -> TimelineFilters:
@@ -296,23 +291,6 @@ def _signed_in(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def saved() -> HttpResponse:
-    """The answer to a successful write: close the dialog, redraw what shows activities."""
-    # 204: htmx swaps nothing; the dialog is closed by the event, not emptied and reopened.
-    response = HttpResponse(status=204)
-    trigger_client_event(response, "closeModal")
-    trigger_client_event(response, ACTIVITY_LOGGED)
-    return response
-
-
-def _add_errors(form: ActivityForm, error: ValidationError) -> None:
-    """A service's ValidationError, next to the field it is about (else above the form)."""
-    errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    for name, messages in errors.items():
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)
-
-
 def log_dialog(
     request: HttpRequest,
     *,
@@ -355,9 +333,9 @@ def log_dialog(
                     **form.activity_values(),
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
-                return saved()
+                return dialog_saved(ACTIVITY_LOGGED)
     else:
         initial = {**activity_initial(), **initial_from_query(request.GET)}
         form = ActivityForm(

@@ -20,10 +20,9 @@ from django.http import Http404
 
 from companies.models import Company
 from gainsight_lite.http import parse_id
-from gainsight_lite.search import clean_query
+from gainsight_lite.pagination import page_range
 from partners.access import (
     AnyUser,
-    companies_visible_to,
     ctas_visible_to,
 )
 from relationships.models import Relationship
@@ -31,7 +30,6 @@ from success.models import CTA, CTAPriority, CTAReason, CTAStatus, CTAType, Play
 
 PAGE_SIZE = 50
 HEX_COLOUR = re.compile(r"#(?:[0-9A-Fa-f]{3}){1,2}")
-COMPANY_SEARCH_LIMIT = 8
 
 GROUP_BY_DUE = "due"
 GROUP_BY_PRIORITY = "priority"
@@ -118,21 +116,6 @@ def status_choices() -> StatusChoices:
     statuses = list(CTAStatus.objects.order_by("order", "pk"))
     return StatusChoices(
         open=[s for s in statuses if not s.is_closed], closed=[s for s in statuses if s.is_closed]
-    )
-
-
-def companies_matching(
-    *, user: AnyUser, q: str, limit: int = COMPANY_SEARCH_LIMIT
-) -> list[Company]:
-    """Companies `user` may see whose name or external ID contains `q`, names first."""
-    q = clean_query(q)
-    if len(q) < 2:
-        return []
-    return list(
-        companies_visible_to(user)
-        .filter(Q(name__icontains=q) | Q(external_id__iexact=q))
-        .order_by("name", "pk")
-        .only("id", "name", "external_id", "level")[:limit]
     )
 
 
@@ -319,8 +302,7 @@ def cockpit_page(
         if not groups or groups[-1].key != key:
             groups.append(CockpitGroup(key=key, label=label, colour=colour))
         groups[-1].rows.append(row)
-    page_range = list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
-    return CockpitPage(page=page, page_range=page_range, groups=groups, today=today)
+    return CockpitPage(page=page, page_range=page_range(page), groups=groups, today=today)
 
 
 def overdue_cta_count(*, user: AnyUser, today: dt.date) -> int:

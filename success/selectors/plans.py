@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from companies.models import Company
-from gainsight_lite.search import clean_query
+from gainsight_lite.pagination import page_range
 from partners.access import (
     AnyUser,
-    companies_visible_to,
     relationships_visible_to,
     success_plans_visible_to,
 )
@@ -30,7 +29,6 @@ from success.services import objective_counted, objective_done, plan_progress
 
 PAGE_SIZE = 25
 SEARCH_MAX = 100
-COMPANY_CHOICES_SHOWN = 10
 # Plans still being worked: the ones whose due date can be missed.
 OPEN_STATUSES = (SuccessPlan.Status.DRAFT, SuccessPlan.Status.ACTIVE)
 OPEN = "open"
@@ -94,10 +92,7 @@ class PlanListPage:
 
     @property
     def page_range(self) -> list[int | str]:
-        """Page numbers around the current one, with "…" where pages are left out."""
-        return list(
-            self.page.paginator.get_elided_page_range(self.page.number, on_each_side=2, on_ends=1)
-        )
+        return page_range(self.page)
 
 
 @dataclass
@@ -289,24 +284,6 @@ def plan_section(
         )[:limit]
     )
     return PlanSection(rows=plan_rows(shown), count=plans.count())
-
-
-def plan_company_choices(*, user: AnyUser, q: str) -> list[Company]:
-    """Up to ten companies `user` may see whose name or external ID contains `q` (one query)."""
-    q = clean_query(q, max_length=SEARCH_MAX)
-    if not q:
-        return []
-    # Best matches first: the exact external ID, then names that start with the text.
-    rank = Case(
-        When(external_id__iexact=q, then=Value(0)),
-        When(name__istartswith=q, then=Value(1)),
-        default=Value(2),
-    )
-    return list(
-        companies_visible_to(user)
-        .filter(Q(name__icontains=q) | Q(external_id__icontains=q))
-        .order_by(rank, "name", "pk")[:COMPANY_CHOICES_SHOWN]
-    )
 
 
 def plan_relationship_choices(*, user: AnyUser, company: Company | None) -> QuerySet[Relationship]:

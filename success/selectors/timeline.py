@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from companies.models import Company, CompanyPerson
 from gainsight_lite.http import parse_id
-from gainsight_lite.search import clean_query
 from partners.access import (
     AnyUser,
     activities_visible_to,
@@ -38,7 +37,6 @@ ROWS = "success/timeline_rows.html"
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
-SUGGESTIONS_SHOWN = 8
 
 
 # ---------- activity types ----------
@@ -226,22 +224,6 @@ def company_for_log(*, user: AnyUser, pk: Any) -> Company | None:
         return companies_visible_to(user).get(pk=pk)
     except (Company.DoesNotExist, ValueError, TypeError):
         return None
-
-
-def company_suggestions(*, user: AnyUser, q: str) -> list[Company]:
-    """Up to eight visible companies whose name starts with, then contains, `q` (one query)."""
-    q = clean_query(q)
-    if len(q) < 2:
-        return []
-    found = list(
-        companies_visible_to(user)
-        .filter(name__icontains=q)
-        .only("pk", "name", "external_id")
-        .order_by("name", "pk")[:50]
-    )
-    starts = [company for company in found if company.name.lower().startswith(q.lower())]
-    rest = [company for company in found if company not in starts]
-    return (starts + rest)[:SUGGESTIONS_SHOWN]
 
 
 def relationships_for_log(*, user: AnyUser, company: Company) -> QuerySet[Relationship]:

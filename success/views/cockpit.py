@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,7 +24,15 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
 from companies.models import Company
-from gainsight_lite.http import HtmxHttpRequest, parse_id
+from companies.selectors import companies_for_picker
+from gainsight_lite.forms import add_service_errors, user_label
+from gainsight_lite.http import (
+    CLOSE_MODAL,
+    HtmxHttpRequest,
+    dialog_saved,
+    parse_id,
+    wants_fragment,
+)
 from partners.access import (
     AnyUser,
     companies_visible_to,
@@ -50,7 +58,6 @@ from success.selectors.cockpit import (
     OWNER_ME,
     cockpit_page,
     cockpit_selection,
-    companies_matching,
     cta_for,
     is_overdue,
     playbooks_for,
@@ -102,28 +109,14 @@ def _require(user: AnyUser, permission: str) -> None:
         raise PermissionDenied("Your role does not allow this change.")
 
 
-def _wants_fragment(request: HttpRequest) -> bool:
-    # A history restore asks for the whole page even though it comes from htmx.
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
-
-
 def _changed(response: HttpResponse) -> HttpResponse:
     trigger_client_event(response, CTA_CHANGED)
     return response
 
 
-def _add_errors(form: Any, error: ValidationError, *, fallback: str | None = None) -> None:
-    """Show a service's ValidationError next to the form's fields (else on `fallback`)."""
-    errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    for name, messages in errors.items():
-        for message in messages:
-            form.add_error(name if name in form.fields else fallback, message)
-
-
 def _in_page(request: SignedInRequest) -> bool:
     """Whether the dialog is drawn on a CTA's own page rather than in the modal."""
-    if not _wants_fragment(request):
+    if not wants_fragment(request):
         return True
     current = request.htmx.current_url_abs_path or ""
     return current.startswith(CTA_PAGES)
@@ -137,7 +130,7 @@ def _dialog(
     A fragment asked from a CTA's own page (the browser is on /cockpit/ctas/…) is drawn for
     the page: without the modal's close buttons.
     """
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(request, template, {**context, "in_page": _in_page(request)})
     return render(
         request,
@@ -197,7 +190,7 @@ def cockpit(request: SignedInRequest) -> HttpResponse:
         "can_add": user.has_perm(ADD_CTA),
         "can_change": user.has_perm(CHANGE_CTA),
     }
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(request, f"{COCKPIT}#results", context)
     return render(request, COCKPIT, context)
 
@@ -248,7 +241,7 @@ def cockpit_bulk(request: SignedInRequest) -> HttpResponse:
         changed = ctas_reassign(ctas=selection.ctas, owner=owner, by=user)
         message = (
             f"{changed} CTA{'' if changed == 1 else 's'} given to "
-            f"{owner.get_full_name() or owner.get_username()}." + _ignored(selection.ignored)
+            f"{user_label(owner)}." + _ignored(selection.ignored)
         )
         return _changed(_notice(request, message))
     if not data.get("confirm"):
@@ -268,7 +261,7 @@ def cockpit_bulk(request: SignedInRequest) -> HttpResponse:
         request,
         f"{closed} CTA{'' if closed == 1 else 's'} closed." + _ignored(selection.ignored),
     )
-    trigger_client_event(response, "closeModal")
+    trigger_client_event(response, CLOSE_MODAL)
     return _changed(response)
 
 
@@ -343,7 +336,7 @@ def _form_context(form: CTAForm, *, fixed: bool, q: str = "") -> dict[str, Any]:
     company = form.chosen_company
     fixed = fixed and company is not None
     # Drawn again after an error: the search typed is run again, so its list stays the same.
-    companies = companies_matching(user=form.user, q=q) if q and not fixed else []
+    companies = companies_for_picker(user=form.user, q=q) if q and not fixed else []
     return {
         "form": form,
         "company": company,
@@ -369,7 +362,7 @@ def cta_new(request: SignedInRequest) -> HttpResponse:
                     by=user, playbook=form.cleaned_data.get("playbook"), **form.values()
                 )
             except ValidationError as error:
-                _add_errors(form, error, fallback=None)
+                add_service_errors(form, error, fallback=None)
             else:
                 return _changed(_detail(request, cta.pk, created=True))
     else:
@@ -393,9 +386,11 @@ def cta_edit(request: SignedInRequest, pk: int) -> HttpResponse:
         form = CTAForm(request.POST, user=user, cta=cta)
         if form.is_valid():
             try:
-                cta_update(cta=cta, by=user, **form.values())
+                # A form without a version (a script's) is not checked; ours always has one.
+                version = form.cleaned_data.get("version") or None
+                cta_update(cta=cta, by=user, version=version, **form.values())
             except ValidationError as error:
-                _add_errors(form, error, fallback=None)
+                add_service_errors(form, error, fallback=None)
             else:
                 return _changed(_detail(request, cta.pk))
     else:
@@ -445,7 +440,7 @@ def cta_company_search(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         f"{FORM}#companies",
-        {"companies": companies_matching(user=user, q=q), "q": q.strip(), "company": None},
+        {"companies": companies_for_picker(user=user, q=q), "q": q.strip(), "company": None},
     )
 
 
@@ -485,7 +480,7 @@ def _detail(
         "playbooks": playbooks_for(cta_type=cta.cta_type_id) if user.has_perm(ADD_TASK) else [],
     }
     response = _dialog(request, DETAIL, context, title=cta.name)
-    if created and _wants_fragment(request) and _in_page(request):
+    if created and wants_fragment(request) and _in_page(request):
         # Created on the "New CTA" page: the address becomes the new CTA's own.
         push_url(response, reverse("success:cta_detail", args=[cta.pk]))
     return response
@@ -509,7 +504,7 @@ def cta_task_add(request: SignedInRequest, pk: int) -> HttpResponse:
         try:
             task_create(cta=cta, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error, fallback="title")
+            add_service_errors(form, error, fallback="title")
         else:
             return _changed(_detail(request, cta.pk))
     return _detail(request, cta.pk, task_form=form)
@@ -548,7 +543,7 @@ def cta_playbook(request: SignedInRequest, pk: int) -> HttpResponse:
         try:
             playbook_apply(cta=cta, playbook=form.cleaned_data["playbook"])
         except ValidationError as error:
-            _add_errors(form, error, fallback="playbook")
+            add_service_errors(form, error, fallback="playbook")
         else:
             return _changed(_detail(request, cta.pk))
     return _detail(request, cta.pk, playbook_form=form)
@@ -580,9 +575,7 @@ def cta_status(request: SignedInRequest, pk: int) -> HttpResponse:
             pass
         else:
             if after == AFTER_CLOSE:
-                response = HttpResponse(status=204)
-                trigger_client_event(response, "closeModal")
-                return _changed(response)
+                return dialog_saved(CTA_CHANGED)
             return _changed(_detail(request, cta.pk))
     chosen = form.cleaned_data.get("status") if form.is_bound and form.is_valid() else None
     context = {

@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -22,11 +21,13 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from companies.models import Company
+from companies.selectors import companies_for_picker
+from gainsight_lite.forms import add_service_errors
+from gainsight_lite.http import dialog_saved, wants_fragment
 from success.events import CTA_CHANGED, PLAN_CHANGED
 from success.forms.plans import ObjectiveForm, PlanFilterForm, SuccessPlanForm
 from success.models import CTAType
 from success.selectors.plans import (
-    plan_company_choices,
     plan_detail,
     plan_for,
     plan_list_page,
@@ -65,33 +66,9 @@ OBJECTIVE_FORM = "success/plan_objective_form.html"
 OBJECTIVE_CLOSE = "success/plan_objective_close.html"
 
 
-def _wants_fragment(request: HttpRequest) -> bool:
-    # A history restore asks for the whole page even though it comes from htmx.
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
-
-
 def _require(request: HttpRequest, permission: str) -> None:
     if not request.user.has_perm(permission):
         raise PermissionDenied("Your role does not allow this change.")
-
-
-def add_service_errors(form: Form, error: ValidationError, *, fallback: str | None) -> None:
-    """Show a service's ValidationError next to the form's fields (else on `fallback`)."""
-    errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    for name, messages in errors.items():
-        for message in messages:
-            form.add_error(name if name in form.fields else fallback, message)
-
-
-def saved(*events: str) -> HttpResponse:
-    """A successful write from a dialog or a control: close the dialog, refresh the page."""
-    # 204: htmx swaps nothing; the parts of the page that show the plan reload on the events.
-    response = HttpResponse(status=204)
-    trigger_client_event(response, "closeModal")
-    for event in events:
-        trigger_client_event(response, event)
-    return response
 
 
 # ---------- the list ----------
@@ -112,7 +89,7 @@ def plan_list(request: SignedInRequest) -> HttpResponse:
         "listing": listing,
         "can_add": request.user.has_perm(ADD_PLAN),
     }
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(request, f"{LIST}#results", context)
     return render(request, LIST, context)
 
@@ -157,7 +134,7 @@ def plan_new(request: SignedInRequest) -> HttpResponse:
 
 
 def _company_choices(request: SignedInRequest, q: str, chosen: Company | None) -> list[Company]:
-    companies = plan_company_choices(user=request.user, q=q)
+    companies = companies_for_picker(user=request.user, q=q)
     # The chosen company stays on offer when a new search no longer finds it.
     if chosen is not None and chosen not in companies:
         companies.insert(0, chosen)
@@ -175,7 +152,7 @@ def plan_new_companies(request: SignedInRequest) -> HttpResponse:
         f"{PLAN_FORM}#companies",
         {
             "q": q,
-            "companies": plan_company_choices(user=request.user, q=q),
+            "companies": companies_for_picker(user=request.user, q=q),
             "relationships_url": reverse("success:plan_new_relationships"),
         },
     )
@@ -210,7 +187,7 @@ def plan_page(request: SignedInRequest, pk: int) -> HttpResponse:
         "can_change_objective": user.has_perm(CHANGE_OBJECTIVE),
         "can_tick": user.has_perm(CHANGE_TASK),
     }
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(request, f"{DETAIL}#body", context)
     return render(request, DETAIL, context)
 
@@ -224,11 +201,17 @@ def plan_edit(request: SignedInRequest, pk: int) -> HttpResponse:
         form = SuccessPlanForm(request.POST, user=request.user, plan=plan)
         if form.is_valid():
             try:
-                success_plan_update(plan=plan, by=request.user, **form.plan_values())
+                # A form without a version (a script's) is not checked; ours always has one.
+                success_plan_update(
+                    plan=plan,
+                    by=request.user,
+                    version=form.cleaned_data.get("version") or None,
+                    **form.plan_values(),
+                )
             except ValidationError as error:
                 add_service_errors(form, error, fallback=None)
             else:
-                return saved(PLAN_CHANGED)
+                return dialog_saved(PLAN_CHANGED)
     else:
         form = SuccessPlanForm(user=request.user, plan=plan)
     return render(
@@ -266,7 +249,7 @@ def plan_objective_add(request: SignedInRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 add_service_errors(form, error, fallback=None)
             else:
-                return saved(PLAN_CHANGED, CTA_CHANGED)
+                return dialog_saved(PLAN_CHANGED, CTA_CHANGED)
     else:
         form = ObjectiveForm(user=request.user, plan=plan)
     return render(
@@ -313,7 +296,7 @@ def plan_objective_status(request: SignedInRequest, pk: int, objective_id: int) 
                 ),
             },
         )
-    return saved(PLAN_CHANGED, CTA_CHANGED)
+    return dialog_saved(PLAN_CHANGED, CTA_CHANGED)
 
 
 @login_required
@@ -324,7 +307,7 @@ def plan_task_done(request: SignedInRequest, pk: int, task_id: int) -> HttpRespo
     _require(request, CHANGE_TASK)
     task = plan_task_of(plan=plan, pk=task_id)
     task_set_done(task=task, done=request.POST.get("done") == "1")
-    return saved(PLAN_CHANGED, CTA_CHANGED)
+    return dialog_saved(PLAN_CHANGED, CTA_CHANGED)
 
 
 urlpatterns: list[URLPattern] = [

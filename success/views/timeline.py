@@ -18,16 +18,18 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from companies.selectors import companies_for_picker
+from gainsight_lite.forms import add_service_errors
+from gainsight_lite.http import dialog_saved, wants_fragment
 from partners.access import activities_visible_to
+from success.events import ACTIVITY_LOGGED
 from success.forms.timeline import (
     FORM,
     ActivityForm,
     TimelineFilterForm,
-    _add_errors,
     activity_initial,
     initial_from_query,
     log_dialog,
-    saved,
 )
 from success.models import Activity, ActivityType
 from success.selectors.timeline import (
@@ -38,7 +40,6 @@ from success.selectors.timeline import (
     activities_page,
     activity_for,
     company_for_log,
-    company_suggestions,
     row_context,
     timeline_authors,
     with_query,
@@ -86,9 +87,9 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     **form.activity_values(),
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
-                return saved()
+                return dialog_saved(ACTIVITY_LOGGED)
     else:
         initial = {**activity_initial(activity), **initial_from_query(request.GET)}
         form = ActivityForm(
@@ -117,7 +118,7 @@ def activity_remove(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _own_activity(request, pk, DELETE)
     if request.method == "POST":
         activity_delete(activity=activity, by=_signed_in(request))
-        return saved()
+        return dialog_saved(ACTIVITY_LOGGED)
     return render(request, DELETE_CONFIRM, {"activity": activity})
 
 
@@ -139,7 +140,7 @@ def timeline_companies(request: HttpRequest) -> HttpResponse:
     other filters; in the dialog it redraws the dialog for that company, keeping what was typed.
     """
     purpose = "filter" if request.GET.get("for") == "filter" else "log"
-    found = company_suggestions(user=request.user, q=request.GET.get("company_q", ""))
+    found = companies_for_picker(user=request.user, q=request.GET.get("company_q", ""))
     # The feed's other filters as they are (the feed checks them), empty ones left out.
     kept: dict[str, str] = {}
     for name in FILTER_NAMES:
@@ -161,12 +162,6 @@ def timeline_companies(request: HttpRequest) -> HttpResponse:
 
 
 # ---------- /timeline/ ----------
-
-
-def _wants_fragment(request: HttpRequest) -> bool:
-    # A history restore asks for the whole page even though it comes from htmx.
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
 
 
 @login_required
@@ -212,7 +207,7 @@ def timeline_page(request: HttpRequest) -> HttpResponse:
             show_relationship=True,
         ),
     }
-    if _wants_fragment(request):
+    if wants_fragment(request):
         if request.GET.get("after"):
             return render(request, ROWS, context)
         return render(request, "success/timeline.html#browse", context)
