@@ -102,6 +102,8 @@ def insert_rows(
     """INSERT `rows` (tuples in the order of `columns`, attnames) into the model's table."""
     adapters = _adapters(model, columns)
     names = ", ".join(_db_columns(model, columns))
+    if connection.vendor == "postgresql":
+        return _copy(model, names, adapters, rows)
     marks = ", ".join(["%s"] * len(columns))
     sql = (
         f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) VALUES ({marks})"
@@ -121,6 +123,24 @@ def update_rows(
         f"WHERE {pk_column} = %s"
     )
     return _run(sql, adapters, rows)
+
+
+def _copy(
+    model: type[models.Model], names: str, adapters: list[Adapter | None], rows: Iterable[Any]
+) -> int:
+    """PostgreSQL: the rows through COPY … FROM STDIN, several times faster than INSERTs."""
+    converted = [(index, adapt) for index, adapt in enumerate(adapters) if adapt is not None]
+    count = 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            if converted:
+                row = list(row)
+                for index, adapt in converted:
+                    row[index] = adapt(row[index])
+            copy.write_row(row)
+            count += 1
+    return count
 
 
 def _run(sql: str, adapters: list[Adapter | None], rows: Iterable[Sequence[Any]]) -> int:
