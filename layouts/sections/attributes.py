@@ -142,9 +142,9 @@ class Attributes(SectionKind):
     skeleton_height = 220
     partner_visible = True
     # A save here answers with its own row; reloading the whole section on it too would
-    # throw away an edit open in another row. In htmx's event filter `this` is the
-    # section's frame, so only writes made elsewhere on the page reload it.
-    refresh_on = (f"{SUBJECT_CHANGED}[!this.contains(event.target)]",)
+    # throw away an edit open in another row: only writes made elsewhere reload it.
+    refresh_on = (SUBJECT_CHANGED,)
+    refresh_on_own = False
     actions = {"edit": "edit", "save": "save", "row": "row"}
 
     def config_form_class(self, layout: Any) -> type[forms.Form]:

@@ -91,6 +91,10 @@ class SectionKind:
     template: ClassVar[str]
     # Events (sent with HX-Trigger by writes elsewhere on the page) that make it reload.
     refresh_on: ClassVar[tuple[str, ...]] = (SUBJECT_CHANGED,)
+    # False: not on the events its own saves send (they answer with their own row, and a
+    # reload would throw away an edit open in another row). The page's policy allows no
+    # eval, so no hx-trigger filter: app.js cancels such a reload (data-skip-own-events).
+    refresh_on_own: ClassVar[bool] = True
     # Height of the loading skeleton, so the page does not jump when the section arrives.
     skeleton_height: ClassVar[int] = 160
     # Partner users see only the kinds marked here (see partners.access).

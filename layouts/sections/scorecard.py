@@ -41,9 +41,9 @@ class ScorecardKind(SectionKind):
     skeleton_height = 280
     partner_visible = True
     # A save here answers with the section itself; reloading it again on its own event
-    # would only repeat the work. Scores set elsewhere on the page (`this` is the frame)
-    # still reload it.
-    refresh_on = (f"{SCORE_CHANGED}[!this.contains(event.target)]",)
+    # would only repeat the work. Scores set elsewhere on the page still reload it.
+    refresh_on = (SCORE_CHANGED,)
+    refresh_on_own = False
     actions = {"edit": "edit", "save": "save", "row": "row"}
 
     def context(self, ctx: SectionContext) -> dict[str, Any]:

@@ -169,6 +169,18 @@
   document.addEventListener("htmx:responseError", function (event) {
     show(event.detail.target || event.detail.elt, reason(event.detail.xhr));
   });
+
+  // A section marked data-skip-own-events does not reload on an event one of its own saves
+  // sent (the save answered with its row); events from elsewhere on the page still reload it.
+  // (An hx-trigger filter would say this, but the Content-Security-Policy allows no eval.)
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    var trigger = event.detail.triggeringEvent;
+    if (elt && trigger && elt.hasAttribute("data-skip-own-events") &&
+        trigger.target instanceof Node && elt.contains(trigger.target)) {
+      event.preventDefault();
+    }
+  });
   document.addEventListener("htmx:sendError", function (event) {
     show(event.detail.target || event.detail.elt, OFFLINE);
   });
