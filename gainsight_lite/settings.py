@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # An htmx request of a signed-out user: HX-Redirect to the sign-in page, not a swap.
     "gainsight_lite.middleware.HtmxLoginRedirectMiddleware",
+    # The admin's search, filters and autocomplete never send a NUL byte to the database.
+    "gainsight_lite.middleware.AdminQueryCleanMiddleware",
     # After authentication: an admin viewing as a partner user runs as that user from here on.
     "partners.middleware.ViewAsMiddleware",
     "partners.middleware.PartnerBoundaryMiddleware",

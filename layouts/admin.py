@@ -23,6 +23,7 @@ from django.utils.html import format_html
 
 from companies.models import Company
 from gainsight_lite.audit_admin import AuditedAdmin
+from gainsight_lite.search import clean_query
 from layouts.models import (
     MAX_C360_LAYOUTS,
     MAX_R360_LAYOUTS_PER_TYPE,
@@ -259,7 +260,7 @@ class LayoutAdmin(AuditedAdmin):  # with its History page (the audit trail)
         layout = get_object_or_404(Layout.objects.select_related("relationship_type"), pk=layout_id)
         if not self.has_view_or_change_permission(request, layout):
             raise PermissionDenied
-        query = request.GET.get("q", "").strip()
+        query = clean_query(request.GET.get("q", ""))
         subjects: list[tuple[str, str, str]] = []
         if layout.target == Layout.Target.COMPANY:
             companies = Company.objects.order_by("name", "pk")

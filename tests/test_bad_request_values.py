@@ -384,3 +384,31 @@ def test_a_nul_byte_in_the_people_email_lookup_never_reaches_sql(world):
         response = client.get(url, {"email": "a\x00b@example.com"}, headers=HTMX)
     assert response.status_code == 200
     assert not leaked
+
+
+# ---------- the admin's query strings ----------
+
+
+def test_a_nul_byte_in_the_admins_search_and_autocomplete_never_reaches_sql(world):
+    client: Client = world["client"]  # a superuser
+    leaked: list[str] = []
+    with connection.execute_wrapper(_watch(leaked)):
+        search = client.get("/admin/companies/company/", {"q": "Hosti\x00le"})
+        autocomplete = client.get(
+            "/admin/autocomplete/",
+            {
+                "term": "Hosti\x00le",
+                "app_label": "companies",
+                "model_name": "company",
+                "field_name": "parent",
+            },
+        )
+        preview = client.get(
+            reverse("admin:layouts_layout_preview", args=[Layout.objects.first().pk]),
+            {"q": "Hosti\x00le"},
+        )
+
+    assert not leaked
+    assert search.status_code == 200 and "Hostile Company" in search.content.decode()
+    assert autocomplete.status_code == 200 and "Hostile Company" in autocomplete.content.decode()
+    assert preview.status_code == 200
