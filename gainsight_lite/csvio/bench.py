@@ -20,6 +20,12 @@ from gainsight_lite.csvio.importers import CompanyImporter, run_import
 SEGMENTS = ["enterprise", "mid_market", "smb"]
 STATUSES = ["active", "at_risk", "prospect", "churned"]
 STAGES = ["onboarding", "adoption", "expansion", "renewal"]
+WORDS = [
+    "Acme", "Apex", "Blue", "Cedar", "Delta", "Echo", "Falcon", "Granite", "Harbor", "Iris",
+    "Juniper", "Keystone", "Lumen", "Maple", "Nimbus", "Orbit", "Pioneer", "Quartz", "River",
+    "Summit", "Titan", "Union", "Vertex", "Willow", "Zenith", "Labs", "Systems", "Health",
+    "Logistics", "Retail", "Capital", "Energy", "Foods", "Media", "Works", "Group",
+]  # fmt: skip
 
 
 def companies_csv(rows: int, *, seed: int = 6, prefix: str = "BENCH") -> bytes:
@@ -41,7 +47,8 @@ def companies_csv(rows: int, *, seed: int = 6, prefix: str = "BENCH") -> bytes:
         records.append(
             [
                 external_id,
-                f"Bench company {index:07d}",
+                # Names in another order than the IDs, as in a real CRM's export.
+                f"{rng.choice(WORDS)} {rng.choice(WORDS)} {index:07d}",
                 parent,
                 "Software",
                 rng.choice(SEGMENTS),

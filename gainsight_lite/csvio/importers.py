@@ -697,7 +697,11 @@ class CompanyImporter(Importer):
         self._number(forest)
         now = timezone.now()
         total = len(rows)
-        new_nodes = [node for node in forest.values() if node.key < 0]
+        # In external-ID order: the unique index on it (and its copies) fill in key order.
+        new_nodes = sorted(
+            (node for node in forest.values() if node.key < 0),
+            key=lambda node: node.row.data["external_id"] if node.row else "",
+        )
         ids = iter(reserve_ids(Company, len(new_nodes)))
         pk_of = {node.key: next(ids) for node in new_nodes}
 
