@@ -651,7 +651,8 @@ def run_bench(
     return report
 
 
-def _cell(value: float | None, budget: float | None = None, over: bool = False) -> str:
+def _cell(value: float | None, over: bool = False) -> str:
+    """A figure for the markdown table, in bold with OVER when it misses its budget."""
     if value is None:
         return "–"
     text = f"{value:g}"
@@ -672,10 +673,10 @@ def markdown(report: Report) -> str:
     for f in report.figures:
         status = "" if f.status == 200 else f" (HTTP {f.status})"
         lines.append(
-            f"| {f.name}{status} | {f.persona} | {_cell(f.median_ms, f.budget_ms, f.over)} | "
+            f"| {f.name}{status} | {f.persona} | {_cell(f.median_ms, f.over)} | "
             f"{f.p95_ms:g} | {f.cpu_ms:g} | {_cell(f.budget_ms)} | {f.queries} | "
             f"{f.bytes / 1024:.1f} | "
-            f"{_cell(f.load_rps, None, f.load_over)} | {_cell(f.load_p95_ms)} |"
+            f"{_cell(f.load_rps, f.load_over)} | {_cell(f.load_p95_ms)} |"
         )
     if report.loads:
         lines += [
