@@ -30,6 +30,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from companies.models import MAX_LEVEL, Company, CompanyPerson, Person
+from companies.services import hierarchy_lock
 from gainsight_lite.csvio import cells
 from gainsight_lite.csvio.bulk import (
     history_rows,
@@ -688,6 +689,9 @@ class CompanyImporter(Importer):
                     counter += 1
 
     def write(self, rows: list[Row], progress: Progress) -> None:
+        # The company services' tree writes hold this lock from their reads to their writes:
+        # taking it first, the import waits for one under way instead of landing between.
+        hierarchy_lock()
         if connection.vendor == "postgresql":
             # Tree ids and numbers are computed from what is stored: no other writer of
             # companies until this import commits (SQLite's write lock does the same).

@@ -279,3 +279,13 @@ def test_check_tree_reports_parent_links_deeper_than_five_levels() -> None:
     assert code == 1
     assert "Company " + str(extra.pk) + " (L6): its parent links put it at level 6" in out
     assert "Cannot repair" in out
+
+
+@pytest.mark.django_db
+def test_a_company_import_takes_the_lock_before_it_writes_the_tree() -> None:
+    from gainsight_lite.csvio.importers import run_import
+
+    with mock.patch("gainsight_lite.csvio.importers.hierarchy_lock") as lock:
+        report = run_import("companies", b"name,external_id\nImported Co,IMP-1\n")
+    assert report.written, report.errors
+    lock.assert_called_once_with()
