@@ -122,7 +122,7 @@ def csm_choices(*, user: AnyUser) -> QuerySet[User]:
     company), not by collecting the CSM of every visible company (the whole book) — except
     for a partner with a small share of the book, whose companies are fewer than the walk.
     """
-    if is_partner_user(user) and not _large_share(user):
+    if is_partner_user(user) and _visible_size(user) <= SMALL_SHARE:
         # A small partner: its few companies' CSMs, collected through the join.
         csm_ids = companies_visible_to(user).filter(csm__isnull=False).values("csm_id")
         users = User.objects.filter(pk__in=csm_ids)
@@ -141,6 +141,12 @@ def companies_filtered(
     """
     visible = companies_visible_in_order_to(user) if in_order else companies_visible_to(user)
     companies = visible.select_related("csm", "parent")
+    if is_partner_user(user):
+        # A partner sees a parent's name only when it may see the parent (internal users see
+        # every company).
+        companies = companies.annotate(
+            parent_visible=Exists(companies_visible_to(user).filter(pk=OuterRef("parent_id")))
+        )
     if filters.q:
         companies = companies.filter(
             Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q)
@@ -186,18 +192,16 @@ class _CountedPaginator(Paginator):
         return self._known_count
 
 
-def _book_sizes(user: AnyUser) -> tuple[int, int]:
-    """(companies `user` may see, companies in the book), counted once per request."""
-    if not hasattr(user, "_book_sizes"):
-        user._book_sizes = (companies_visible_count(user), Company.objects.count())  # type: ignore[union-attr,attr-defined]
-    sizes: tuple[int, int] = user._book_sizes  # type: ignore[union-attr,attr-defined]
-    return sizes
+def _visible_size(user: AnyUser) -> int:
+    """How many companies `user` may see, counted once per request."""
+    if not hasattr(user, "_visible_size"):
+        user._visible_size = companies_visible_count(user)  # type: ignore[union-attr,attr-defined]
+    size: int = user._visible_size  # type: ignore[union-attr,attr-defined]
+    return size
 
 
-def _large_share(user: AnyUser) -> bool:
-    """Whether a partner user sees at least a tenth of the book."""
-    visible, book = _book_sizes(user)
-    return visible * 10 >= book
+# Below this many companies a partner's rows are cheaper joined than walked in an order.
+SMALL_SHARE = 5000
 
 
 def _walk_is_cheaper(*, user: AnyUser, offset: int) -> bool:
@@ -209,8 +213,11 @@ def _walk_is_cheaper(*, user: AnyUser, offset: int) -> bool:
     """
     if not is_partner_user(user):
         return False
-    visible, book = _book_sizes(user)
-    return visible > 0 and (offset + PAGE_SIZE) * book < 2 * visible * visible
+    visible = _visible_size(user)
+    if visible <= SMALL_SHARE:
+        return False
+    book = Company.objects.order_by().count()
+    return (offset + PAGE_SIZE) * book < 2 * visible * visible
 
 
 def company_list_page(
@@ -229,7 +236,7 @@ def company_list_page(
         paginator = Paginator(listed, PAGE_SIZE)
     else:
         # Nothing narrows the list: the count comes from the grants, no company row read.
-        paginator = _CountedPaginator(listed, PAGE_SIZE, count=_book_sizes(user)[0])
+        paginator = _CountedPaginator(listed, PAGE_SIZE, count=_visible_size(user))
     # get_page: a number out of range gives the last page, anything not a number the first.
     page = paginator.get_page(page_number)
     offset = (page.number - 1) * PAGE_SIZE
@@ -242,14 +249,12 @@ def company_list_page(
         page.object_list = walked[offset : offset + PAGE_SIZE]
     companies = list(page.object_list)
     counts = relationship_counts(user=user, company_ids=[c.pk for c in companies])
-    parent_ids = {c.parent_id for c in companies if c.parent_id is not None}
-    shown_parents = set() if tree else visible_company_ids(user=user, company_ids=parent_ids)
     rows = [
         CompanyRow(
             company=company,
             relationship_count=counts.get(company.pk, 0),
             indent=company.level if tree else 0,
-            parent=company.parent if company.parent_id in shown_parents else None,
+            parent=None if tree or not getattr(company, "parent_visible", True) else company.parent,
         )
         for company in companies
     ]

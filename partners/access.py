@@ -121,6 +121,40 @@ def companies_visible_to(user: AnyUser) -> QuerySet[Company]:
     return Company.objects.filter(_joined(Company, partner, "view"))
 
 
+def companies_visible_in_order_to(user: AnyUser) -> QuerySet[Company]:
+    """The companies `user` may see, for walking an index in a list's order to fill one page.
+
+    The same rows as `companies_visible_to`, asked per row (EXISTS a grant) instead of joined:
+    SQLite walks the list's index and stops after a page, which for a partner holding a large
+    share of the book costs a page, not the partner's size. (For a small share or a deep page
+    the join is cheaper: see `companies_visible_count`.)
+    """
+    if not user.is_authenticated:
+        return Company.objects.none()
+    partner = partner_of(user)
+    if partner is None:
+        return Company.objects.all()
+    if not _sees_records(partner):
+        return Company.objects.none()
+    return Company.objects.filter(_granted(Company, partner, "view"))
+
+
+def companies_visible_count(user: AnyUser) -> int:
+    """How many companies `user` may see, in one query that reads no company row.
+
+    A partner's are counted in the unique (group, permission, record) index of the grants
+    alone: the grant's foreign key (ON DELETE CASCADE) guarantees its company exists.
+    """
+    partner = partner_of(user)
+    if partner is None:
+        return Company.objects.order_by().count() if user.is_authenticated else 0
+    if not _sees_records(partner):
+        return 0
+    return CompanyGroupObjectPermission.objects.filter(
+        group_id=partner.group_id or 0, permission_id=_permission(Company, "view")
+    ).count()
+
+
 def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
     """The relationships `user` may see."""
     if not user.is_authenticated:
