@@ -57,6 +57,12 @@ class MarkupCheck(HTMLParser):
                 self.problems.append(f"<{tag} style=…>")
             elif name.startswith("on") or name.startswith("hx-on"):
                 self.problems.append(f"<{tag} {name}=…>")
+        # htmx evaluates event filters (`click[ctrlKey]`) and js: values: no eval allowed.
+        if "[" in (names.get("hx-trigger") or ""):
+            self.problems.append(f"<{tag} hx-trigger> with an event filter")
+        for name in ("hx-vals", "hx-headers", "hx-vars"):
+            if (names.get(name) or "").lstrip().startswith(("js:", "javascript:")):
+                self.problems.append(f"<{tag} {name}=js:…>")
         from_site = self.site_scripts and (names.get("src") or "").startswith("/")
         if (
             tag == "script"
@@ -243,6 +249,8 @@ def test_htmx_runs_without_eval_or_injected_styles(client):
         ('<button onclick="go()">x</button>', "<button onclick=…>"),
         ('<form hx-on:submit="go()"></form>', "<form hx-on:submit=…>"),
         ("<script>alert(1)</script>", "<script> without the request's nonce: {}"),
+        ("<div hx-trigger=\"keyup[key=='Enter']\"></div>", "<div hx-trigger> with an event filter"),
+        ("<div hx-vals='js:{a: 1}'></div>", "<div hx-vals=js:…>"),
     ],
 )
 def test_the_markup_check_finds_what_the_policy_blocks(markup, problem):
