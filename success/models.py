@@ -334,6 +334,14 @@ class CTA(SubjectMixin):
         ordering = ["due_date", "id"]
         indexes = [
             models.Index(fields=["owner", "is_closed", "due_date"]),
+            # Open CTAs of an owner by due date (the overdue badge on every page, the
+            # Cockpit): `is_closed=False` compiles to NOT is_closed, which the index above
+            # cannot search; this partial index can.
+            models.Index(
+                fields=["owner", "due_date"],
+                condition=models.Q(is_closed=False),
+                name="success_cta_open_owner_due",
+            ),
             models.Index(fields=["company", "is_closed", "due_date"]),
             models.Index(fields=["relationship", "is_closed"]),
             models.Index(fields=["is_closed", "due_date"]),
