@@ -717,7 +717,7 @@ def cases(world: World, pattern: Pattern) -> Iterator[Case]:
         if access.kind.endswith("section") or access.kind.endswith("section action"):
             for section in world.sections[target]:
                 kind = REGISTRY[section.kind]
-                kwargs = {"pk": values["pk"], "section_id": section.pk}
+                kwargs = {"pk": values["pk"], "section_id": str(section.pk)}
                 if access.kind.endswith("section"):
                     url = reverse(pattern.name, kwargs=kwargs)
                     yield Case(pattern.name, url, access, owner, section.kind)
