@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from companies.forms import CompanyFilterForm
 from companies.selectors import company_list_page
 from gainsight_lite.http import wants_fragment
+from partners.access import sees_relationships
 
 
 @login_required
@@ -22,7 +23,13 @@ def company_list(request: HttpRequest) -> HttpResponse:
     listing = company_list_page(
         user=request.user, filters=filters, page_number=request.GET.get("page")
     )
-    context = {"form": form, "filters": filters, "listing": listing}
+    context = {
+        "form": form,
+        "filters": filters,
+        "listing": listing,
+        # A "companies only" partner's users see no relationship: no column, no download.
+        "sees_relationships": sees_relationships(request.user),
+    }
     if wants_fragment(request):
         return render(request, "companies/list.html#results", context)
     return render(request, "companies/list.html", context)

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from companies.selectors import home_dashboard
 from gainsight_lite.http import HtmxHttpRequest
 from gainsight_lite.search import DROPDOWN_LIMIT, PAGE_LIMIT, search
+from partners.access import sees_relationships
 
 
 @require_GET
@@ -45,7 +46,11 @@ def healthz_auth(request: HttpRequest) -> HttpResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in user's start page: what they may see and their own renewals."""
-    return render(request, "home.html", {"dashboard": home_dashboard(user=request.user)})
+    context = {
+        "dashboard": home_dashboard(user=request.user),
+        "sees_relationships": sees_relationships(request.user),
+    }
+    return render(request, "home.html", context)
 
 
 @login_required

@@ -146,3 +146,17 @@ def test_partners_that_run_relationships_and_internal_users_keep_them(
     expected = ["ARR", "Worst relationship", "Relationships"]
     assert _widget_labels(partner_a_client, company) == expected
     assert _widget_labels(csm_client, company) == expected
+
+
+def test_a_companies_only_partner_is_shown_no_relationship_figures(
+    partner_b, partner_b_client, partner_a, partner_a_client
+):
+    for partner in (partner_a, partner_b):
+        RelationshipFactory(company=CompanyFactory(managed_by=partner))
+
+    for client, shown in ((partner_a_client, True), (partner_b_client, False)):
+        home = client.get("/").content.decode()
+        listing = client.get("/companies/").content.decode()
+        assert ("Relationships you can see" in home) is shown
+        assert ('<th scope="col" class="num">Relationships</th>' in listing) is shown
+        assert ("Download relationships" in listing) is shown
