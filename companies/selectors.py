@@ -31,6 +31,7 @@ from django.utils.functional import cached_property
 from companies.models import Company, CompanyPerson, Person
 from gainsight_lite.pagination import page_range
 from gainsight_lite.search import clean_query
+from gainsight_lite.search_index import text_matches
 from partners.access import (
     AnyUser,
     companies_visible_count,
@@ -148,9 +149,7 @@ def companies_filtered(
             parent_visible=Exists(companies_visible_to(user).filter(pk=OuterRef("parent_id")))
         )
     if filters.q:
-        companies = companies.filter(
-            Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q)
-        )
+        companies = companies.filter(text_matches("company", filters.q))
     if filters.segment:
         companies = companies.filter(segment=filters.segment)
     if filters.status:
@@ -463,7 +462,7 @@ def companies_for_picker(*, user: AnyUser, q: str, limit: int = PICKER_SHOWN) ->
     )
     return list(
         companies_visible_to(user)
-        .filter(Q(name__icontains=q) | Q(external_id__icontains=q))
+        .filter(text_matches("company", q))
         .only("id", "name", "external_id", "level", "parent_id")
         .order_by(rank, "name", "pk")[:limit]
     )
@@ -485,7 +484,7 @@ def company_move_targets(*, user: AnyUser, company: Company, q: str) -> list[Mov
     )
     matches = list(
         companies_visible_to(user)
-        .filter(Q(name__icontains=q) | Q(external_id__icontains=q))
+        .filter(text_matches("company", q))
         .exclude(tree_id=company.tree_id, lft__gte=company.lft, rght__lte=company.rght)
         .select_related("parent")
         .order_by(rank, "name", "pk")[:MOVE_TARGETS_SHOWN]

@@ -321,3 +321,22 @@ def restore_after_migrate(*, using: str = DEFAULT_DB_ALIAS, **kwargs: object) ->
     keys = tuple(key for key, migration in INSTALLED_BY.items() if migration in applied)
     if keys:
         search_index_install(keys=keys, using=using)
+
+
+# What a one- or two-character query is matched against: the start of these fields.
+PREFIX_FIELDS: dict[str, tuple[str, ...]] = {
+    "company": ("name", "external_id"),
+    "person": ("first_name", "last_name", "email"),
+    "relationship": ("name",),
+}
+
+
+def text_matches(key: str, query: str) -> Q:
+    """Rows of `key` whose searched text contains `query` (starts with it under three
+    characters, which have no trigram): the filter of every as-you-type picker and list."""
+    if len(query) >= TRIGRAM_LENGTH:
+        return contains(key, query)
+    condition = Q()
+    for name in PREFIX_FIELDS[key]:
+        condition |= Q(**{f"{name}__istartswith": query})
+    return condition

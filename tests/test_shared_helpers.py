@@ -44,7 +44,7 @@ def test_the_picker_lists_only_companies_the_user_may_see(partner_a, partner_a_u
     CompanyFactory(name="Alpha Co", managed_by=partner_a)
     CompanyFactory(name="Beta Co")
 
-    assert [c.name for c in companies_for_picker(user=partner_a_user, q="co")] == ["Alpha Co"]
+    assert [c.name for c in companies_for_picker(user=partner_a_user, q="a co")] == ["Alpha Co"]
 
 
 def test_dialog_saved_closes_the_dialog_and_sends_the_events():
@@ -93,3 +93,10 @@ def test_page_range_elides_the_middle():
     page = Paginator(list(range(200)), 10).page(10)
 
     assert page_range(page) == [1, "…", 8, 9, 10, 11, 12, "…", 20]
+
+
+def test_the_picker_matches_the_start_of_names_under_three_letters(csm_user):
+    CompanyFactory(name="Copper Mills", external_id="X-1")
+    CompanyFactory(name="Alpha Co", external_id="X-2")
+
+    assert [c.name for c in companies_for_picker(user=csm_user, q="co")] == ["Copper Mills"]
