@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from partners.access import AnyUser, is_partner_user
+from partners.access import AnyUser, group_names, is_partner_user
 
 if TYPE_CHECKING:
     from layouts.models import Layout
@@ -34,11 +34,7 @@ class Viewer:
 
 def viewer_for(user: AnyUser) -> Viewer:
     """The viewer facts for `user` (one query for the group names)."""
-    groups = (
-        {name.lower() for name in user.groups.values_list("name", flat=True)}
-        if user.is_authenticated
-        else set()
-    )
+    groups = {name.lower() for name in group_names(user)}
     return Viewer(user=user, is_partner=is_partner_user(user), groups=groups)
 
 

@@ -363,6 +363,18 @@ def section_kind_allowed(user: AnyUser, kind: object) -> bool:
     return bool(getattr(kind, "partner_visible", False))
 
 
+def group_names(user: AnyUser) -> frozenset[str]:
+    """The names of `user`'s groups, read once per request (kept on the user object): the
+    layout criteria and the user menu's role both ask."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached: frozenset[str] | None = getattr(user, "_group_names", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._group_names = cached  # type: ignore[union-attr,attr-defined]
+    return cached
+
+
 def is_cs_admin(user: AnyUser) -> bool:
     """Superusers and members of the CS admin group (never a partner user)."""
     from partners.roles import CS_ADMIN

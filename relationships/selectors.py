@@ -13,7 +13,12 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from companies.models import Company, CompanyPerson
-from partners.access import AnyUser, companies_visible_to, relationships_visible_to
+from partners.access import (
+    AnyUser,
+    companies_visible_to,
+    is_partner_user,
+    relationships_visible_to,
+)
 from relationships.models import (
     Relationship,
     RelationshipPerson,
@@ -119,6 +124,8 @@ def relationship_cards_section(
 
 def relationship_company_visible(*, user: AnyUser, relationship: Relationship) -> bool:
     """Whether `user` may open the relationship's company (a partner may manage only one)."""
+    if user.is_authenticated and not is_partner_user(user):
+        return True  # internal users see every company: no query
     return companies_visible_to(user).filter(pk=relationship.company_id).exists()
 
 

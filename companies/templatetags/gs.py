@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from gainsight_lite.forms import user_label
-from partners.access import partner_of
+from partners.access import group_names, partner_of
 
 register = template.Library()
 
@@ -191,8 +191,7 @@ def viewer_role(user: Any) -> str:
         return f"Partner · {partner.name}"
     if user.is_superuser:
         return "Admin"
-    groups = [group.name for group in user.groups.all()]
-    return ", ".join(sorted(groups)) or "Internal user"
+    return ", ".join(sorted(group_names(user))) or "Internal user"
 
 
 @register.simple_tag(takes_context=True)
