@@ -275,7 +275,8 @@ class TestTheDemoBook:
             embed = c360.sections.get(kind="embed")
             assert embed.collapsed
             assert embed.config["url_template"].startswith("https://")
-            assert "{external_id}" in embed.config["url_template"]
+            # The frame follows the company: its template names one of the record's fields.
+            assert "{name}" in embed.config["url_template"]
 
     def test_the_executive_layout_shows_enterprise_accounts_fewer_sections(self, book):
         executive = Layout.objects.get(name="Executive")
