@@ -408,9 +408,9 @@ def test_timeline_page_ignores_a_company_the_partner_may_not_see(book, partner_a
 
 def test_company_suggestions_list_only_visible_companies(book, partner_a_client, csm_client):
     url = reverse("success:timeline_companies")
-    assert "Beta Co" not in partner_a_client.get(url, {"company_q": "co"}).content.decode()
-    assert "Alpha Co" in partner_a_client.get(url, {"company_q": "co"}).content.decode()
-    both = csm_client.get(url, {"company_q": "co", "for": "filter", "type": "3"}).content.decode()
+    assert "Beta Co" not in partner_a_client.get(url, {"company_q": "a co"}).content.decode()
+    assert "Alpha Co" in partner_a_client.get(url, {"company_q": "a co"}).content.decode()
+    both = csm_client.get(url, {"company_q": "a co", "for": "filter", "type": "3"}).content.decode()
     assert "Alpha Co" in both and "Beta Co" in both
     # In the filter a suggestion keeps the other filters.
     assert f"type=3&amp;company={book['a_company'].pk}" in both
