@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 if TYPE_CHECKING:  # no app import at run time: every app's forms may use this module
     from relationships.models import Relationship
@@ -31,8 +34,44 @@ def relationship_label(relationship: Relationship) -> str:
     return f"{relationship.name} ({kind})"
 
 
+class QuickSelect(forms.Select):
+    """A single select drawn in Python: the same HTML as Django's templates (`select.html`,
+    `select_option.html`, `attrs.html`), without a template include per option. A filter of
+    200 CSMs drew in 25-34 ms of CPU through the templates, the whole budget of a list."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        if self.allow_multiple_selected:
+            return super().render(name, value, attrs, renderer)
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = []
+        for group_name, options, _index in widget["optgroups"]:
+            drawn = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    ("" if o["value"] is None else str(o["value"]), flatatt(o["attrs"]), o["label"])
+                    for o in options
+                ),
+            )
+            parts.append(
+                format_html('<optgroup label="{}">{}</optgroup>', group_name, drawn)
+                if group_name
+                else drawn
+            )
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            widget["name"],
+            flatatt(widget["attrs"]),
+            SafeString("".join(parts)),
+        )
+
+
 class UserChoiceField(forms.ModelChoiceField):
     """Users by name (full name, else username), not by username."""
+
+    widget = QuickSelect
 
     def label_from_instance(self, obj: Any) -> str:
         return user_label(obj)

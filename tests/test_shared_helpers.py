@@ -100,3 +100,24 @@ def test_the_picker_matches_the_start_of_names_under_three_letters(csm_user):
     CompanyFactory(name="Alpha Co", external_id="X-2")
 
     assert [c.name for c in companies_for_picker(user=csm_user, q="co")] == ["Copper Mills"]
+
+
+@pytest.mark.parametrize("value", [None, "", "2", "99"])
+def test_quick_select_draws_what_djangos_select_templates_draw(value):
+    from django.test.html import parse_html
+
+    from gainsight_lite.forms import QuickSelect
+
+    choices = [
+        ("", "All CSMs"),
+        ("1", 'Ann "A" <Lee>'),
+        ("2", "Bo & Co"),
+        ("Region", [("3", "Cy"), ("4", "Di")]),
+    ]
+    attrs = {"id": "id_csm", "class": "select", "required": True, "data-x": "a'b"}
+    quick = QuickSelect(choices=choices).render("csm", value, attrs)
+    django = forms.Select(choices=choices).render("csm", value, attrs)
+    assert parse_html(quick) == parse_html(django)
+    assert "<script" not in quick and "&lt;Lee&gt;" in quick
+    if value == "2":
+        assert '<option value="2" selected>' in quick
