@@ -48,7 +48,7 @@ def band_marks(colour: str) -> SafeString:
     """A score badge's tint (behind its text) and dot in `colour`; nothing for a bad colour."""
     colour = safe_colour(colour)
     if not colour:
-        return format_html("")
+        return SafeString("")
     return format_html(
         '<svg class="score-badge__fill" aria-hidden="true" focusable="false">'
         '<rect width="100%" height="100%" rx="999" fill="{}" fill-opacity=".14" '
