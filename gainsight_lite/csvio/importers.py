@@ -263,6 +263,24 @@ class Importer:
             row.error(column, "This column needs a value.")
         return value or ""
 
+    def account_cells(
+        self, row: Row, data: dict[str, Any], lookups: Lookups, *, dates: tuple[str, ...]
+    ) -> None:
+        """The cells companies and relationships share: ARR and MRR (empty = 0), `dates`, the
+        CSM (an internal user) and the managing partner, each read when the file has it."""
+        for name in ("arr", "mrr"):
+            if self.has(name):
+                value = self.cell(row, name, cells.decimal)
+                data[name] = Decimal("0.00") if value is None else value
+        for name in dates:
+            if self.has(name):
+                data[name] = self.cell(row, name, cells.date)
+        if self.has("csm"):
+            user = self.cell(row, "csm", lambda v: lookups.user(v, internal=True))
+            data["csm"] = user.pk if user is not None else None
+        if self.has("partner"):
+            data["partner"] = self.cell(row, "partner", lookups.partner)
+
 
 class Lookups:
     """Bulk reads the importers share: companies by external ID, users, partners, types."""
@@ -439,18 +457,9 @@ class CompanyImporter(Importer):
         for name, parse in COMPANY_CHOICES.items():
             if self.has(name):
                 data[name] = self.cell(row, name, parse)
-        for name in ("arr", "mrr"):
-            if self.has(name):
-                value = self.cell(row, name, cells.decimal)
-                data[name] = Decimal("0.00") if value is None else value
-        for name in ("renewal_date", "original_contract_date"):
-            if self.has(name):
-                data[name] = self.cell(row, name, cells.date)
-        if self.has("csm"):
-            user = self.cell(row, "csm", lambda v: self.lookups.user(v, internal=True))
-            data["csm"] = user.pk if user is not None else None
-        if self.has("partner"):
-            data["partner"] = self.cell(row, "partner", self.lookups.partner)
+        self.account_cells(
+            row, data, self.lookups, dates=("renewal_date", "original_contract_date")
+        )
 
     # The hierarchy ---------------------------------------------------------
 
@@ -987,18 +996,7 @@ class RelationshipImporter(Importer):
         for name, parse in RELATIONSHIP_CHOICES.items():
             if self.has(name):
                 data[name] = self.cell(row, name, parse)
-        for name in ("arr", "mrr"):
-            if self.has(name):
-                value = self.cell(row, name, cells.decimal)
-                data[name] = Decimal("0.00") if value is None else value
-        for name in ("start_date", "renewal_date"):
-            if self.has(name):
-                data[name] = self.cell(row, name, cells.date)
-        if self.has("csm"):
-            user = self.cell(row, "csm", lambda v: self.lookups.user(v, internal=True))
-            data["csm"] = user.pk if user is not None else None
-        if self.has("partner"):
-            data["partner"] = self.cell(row, "partner", self.lookups.partner)
+        self.account_cells(row, data, self.lookups, dates=("start_date", "renewal_date"))
         if company is None or kind is None:
             return
         data["company_id"] = company["id"]
