@@ -603,9 +603,13 @@ def run_bench(
     export_rows: int = 10_000,
     import_rows: int = 50_000,
     collect_static: bool = True,
+    only: str = "",
     progress: Progress = lambda message: None,
 ) -> Report:
-    """Time every target in process, then under load (skipped when `load_seconds` is 0)."""
+    """Time every target in process, then under load (skipped when `load_seconds` is 0).
+
+    `only`: time just the targets whose name contains it (case ignored), e.g. "Cockpit".
+    """
     if settings.DEBUG:
         raise BenchError("DEBUG is on: the benchmark measures the app as it runs in production.")
     name = str(connection.settings_dict["NAME"])
@@ -633,6 +637,10 @@ def run_bench(
         book=_book(),
     )
     targets = bench_targets(clients)
+    if only:
+        targets = [t for t in targets if only.lower() in t.name.lower()]
+        if not targets:
+            raise BenchError(f"No page's name contains {only!r}.")
     for target in targets:
         progress(f"{target.name}: {target.path}")
         report.figures.append(

@@ -56,6 +56,21 @@ def test_every_page_and_section_answers_and_is_reported(tiny_book, tmp_path):
     assert (tmp_path / f"latest-{json_path.name.split('-')[1]}.md").exists()
 
 
+@pytest.mark.django_db
+def test_only_times_the_pages_whose_name_contains_the_text(tiny_book):
+    report = bench.run_bench(
+        requests=1, warmup=0, load_seconds=0, export_rows=0, import_rows=0,
+        collect_static=False, only="cockpit",
+    )  # fmt: skip
+    assert [figure.name for figure in report.figures] == [
+        "C360 section: cockpit",
+        "R360 section: cockpit",
+        "Cockpit",
+    ]
+    with pytest.raises(bench.BenchError, match="No page"):
+        bench.run_bench(load_seconds=0, collect_static=False, only="nothing like it")
+
+
 def test_a_figure_over_budget_is_marked_in_the_report():
     over = bench.Figure("Cockpit", "/cockpit/", "csm", 200, 55.0, 70.0, 50.0, 9, 1000, 40, True)
     within = bench.Figure("Home", "/", "csm", 200, 5.0, 7.0, 4.0, 4, 800, 40, False)

@@ -43,6 +43,11 @@ class Command(BaseCommand):
             "--import-rows", type=int, default=50_000, help="CSV import size (0 skips it)."
         )
         parser.add_argument(
+            "--only",
+            default="",
+            help="Time only the pages whose name contains this text (e.g. Cockpit).",
+        )
+        parser.add_argument(
             "--out",
             default=str(Path(settings.BASE_DIR) / "bench-results"),
             help="Folder for the JSON and markdown results (default bench-results/).",
@@ -68,6 +73,7 @@ class Command(BaseCommand):
                 connections=options["connections"],
                 export_rows=options["export_rows"],
                 import_rows=options["import_rows"],
+                only=options["only"],
                 progress=progress,
             )
         except BenchError as error:
