@@ -342,6 +342,21 @@ class CTA(SubjectMixin):
                 condition=models.Q(is_closed=False),
                 name="success_cta_open_owner_due",
             ),
+            # The overdue badge's COUNT read from the index alone: every column it tests
+            # (is_closed last, so SQLite knows it covers), no table row per CTA. A separate
+            # index, as the one above keeps (owner, due_date, id) order for the Cockpit.
+            models.Index(
+                fields=[
+                    "owner",
+                    "due_date",
+                    "snoozed_until",
+                    "company",
+                    "relationship",
+                    "is_closed",
+                ],
+                condition=models.Q(is_closed=False),
+                name="success_cta_overdue_cover",
+            ),
             models.Index(fields=["company", "is_closed", "due_date"]),
             models.Index(fields=["relationship", "is_closed"]),
             models.Index(fields=["is_closed", "due_date"]),
