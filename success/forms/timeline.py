@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from companies.models import Company, CompanyPerson
 from companies.selectors import company_people_choices
-from gainsight_lite.forms import RelationshipChoiceField, add_service_errors, user_label
+from gainsight_lite.forms import QuickSelect, RelationshipChoiceField, add_service_errors
 from gainsight_lite.http import dialog_saved, parse_id
 from partners.access import AnyUser
 from relationships.models import Relationship
@@ -24,6 +24,7 @@ from success.events import ACTIVITY_LOGGED
 from success.models import Activity, ActivityType
 from success.selectors.timeline import (
     ADD,
+    Author,
     TimelineFilters,
     activity_types_for,
     company_for_log,
@@ -40,8 +41,12 @@ class TimelineFilterForm(forms.Form):
     The choices come from lists the caller already read, so checking a value costs no query.
     """
 
-    type = forms.TypedChoiceField(label="Type", required=False, coerce=int, empty_value=None)
-    author = forms.TypedChoiceField(label="Author", required=False, coerce=int, empty_value=None)
+    type = forms.TypedChoiceField(
+        label="Type", required=False, coerce=int, empty_value=None, widget=QuickSelect
+    )
+    author = forms.TypedChoiceField(
+        label="Author", required=False, coerce=int, empty_value=None, widget=QuickSelect
+    )
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -53,7 +58,7 @@ class TimelineFilterForm(forms.Form):
         self,
         *args: Any,
         types: list[ActivityType],
-        authors: list[User],
+        authors: list[Author],
         company: Company | None = None,
         **kwargs: Any,
     ) -> None:
@@ -67,7 +72,7 @@ class TimelineFilterForm(forms.Form):
         ]
         self.fields["author"].choices = [  # type: ignore[attr-defined]
             ("", "Anyone"),
-            *((user.pk, user_label(user)) for user in authors),
+            *authors,
         ]
 
     def filters(self) -> TimelineFilters:
