@@ -66,6 +66,21 @@ def test_database_url_selects_postgresql(load_settings):
     assert "init_command" not in database.get("OPTIONS", {})
 
 
+def test_postgresql_connections_plan_without_jit_and_a_shorter_join_search(load_settings):
+    loaded = load_settings(DATABASE_URL="postgres://cs:secret@127.0.0.1:5433/book")
+    assert loaded.DATABASES["default"]["OPTIONS"]["options"] == (
+        "-c jit=off -c join_collapse_limit=6"
+    )
+    # Options given in the URL are kept, the planner settings added after them.
+    loaded = load_settings(
+        DATABASE_URL="postgres://cs:secret@127.0.0.1:5433/book?sslmode=require"
+        "&options=-c%20statement_timeout%3D5000"
+    )
+    options = loaded.DATABASES["default"]["OPTIONS"]
+    assert options["sslmode"] == "require"
+    assert options["options"] == "-c statement_timeout=5000 -c jit=off -c join_collapse_limit=6"
+
+
 def test_without_database_url_sqlite_file_in_project_folder_in_wal_mode(load_settings):
     loaded = load_settings()
 
