@@ -263,6 +263,14 @@ def can(
     return True
 
 
+def require_permission(user: AnyUser, permission: str) -> None:
+    """Raise PermissionDenied (a 403) unless `user` holds `permission` ("app.codename"),
+    through a group, their own permissions or as a superuser: the check before a write that
+    is not on a company or relationship (a CTA, a task, a success plan)."""
+    if not user.has_perm(permission):
+        raise PermissionDenied("Your role does not allow this change.")
+
+
 def get_company_for(user: AnyUser, pk: int | str, *, action: Action = "view") -> Company:
     """The company `pk` if `user` may see it (else 404) and may do `action` on it (else 403)."""
     try:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -24,6 +24,7 @@ from companies.models import Company
 from companies.selectors import companies_for_picker
 from gainsight_lite.forms import add_service_errors
 from gainsight_lite.http import dialog_saved, wants_fragment
+from partners.access import require_permission
 from success.events import CTA_CHANGED, PLAN_CHANGED
 from success.forms.plans import ObjectiveForm, PlanFilterForm, SuccessPlanForm
 from success.models import CTAType
@@ -66,11 +67,6 @@ OBJECTIVE_FORM = "success/plan_objective_form.html"
 OBJECTIVE_CLOSE = "success/plan_objective_close.html"
 
 
-def _require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied("Your role does not allow this change.")
-
-
 # ---------- the list ----------
 
 
@@ -98,7 +94,7 @@ def plan_list(request: SignedInRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def plan_new(request: SignedInRequest) -> HttpResponse:
     """The "New success plan" dialog of the list: pick the company, then the plan's fields."""
-    _require(request, ADD_PLAN)
+    require_permission(request.user, ADD_PLAN)
     if request.method == "POST":
         form = SuccessPlanForm(request.POST, user=request.user)
         if form.is_valid():
@@ -145,7 +141,7 @@ def _company_choices(request: SignedInRequest, q: str, chosen: Company | None) -
 @require_GET
 def plan_new_companies(request: SignedInRequest) -> HttpResponse:
     """As a company name is typed in the dialog: up to ten companies to choose from."""
-    _require(request, ADD_PLAN)
+    require_permission(request.user, ADD_PLAN)
     q = request.GET.get("company_q", "")
     return render(
         request,
@@ -162,7 +158,7 @@ def plan_new_companies(request: SignedInRequest) -> HttpResponse:
 @require_GET
 def plan_new_relationships(request: SignedInRequest) -> HttpResponse:
     """Once a company is chosen: its relationships, for the plan's relationship field."""
-    _require(request, ADD_PLAN)
+    require_permission(request.user, ADD_PLAN)
     form = SuccessPlanForm(user=request.user, initial={"company": request.GET.get("company", "")})
     # The form offers the relationships of the company it was given, if the user may see it.
     return render(
@@ -196,7 +192,7 @@ def plan_page(request: SignedInRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     plan = plan_for(user=request.user, pk=pk)
-    _require(request, CHANGE_PLAN)
+    require_permission(request.user, CHANGE_PLAN)
     if request.method == "POST":
         form = SuccessPlanForm(request.POST, user=request.user, plan=plan)
         if form.is_valid():
@@ -232,7 +228,7 @@ def plan_edit(request: SignedInRequest, pk: int) -> HttpResponse:
 def plan_objective_add(request: SignedInRequest, pk: int) -> HttpResponse:
     """Add an objective: a CTA of type Objective on the plan's company and relationship."""
     plan = plan_for(user=request.user, pk=pk)
-    _require(request, ADD_OBJECTIVE)
+    require_permission(request.user, ADD_OBJECTIVE)
     if request.method == "POST":
         form = ObjectiveForm(request.POST, user=request.user, plan=plan)
         if form.is_valid():
@@ -272,7 +268,7 @@ def plan_objective_status(request: SignedInRequest, pk: int, objective_id: int) 
     with `confirm=1`.
     """
     plan = plan_for(user=request.user, pk=pk)
-    _require(request, CHANGE_OBJECTIVE)
+    require_permission(request.user, CHANGE_OBJECTIVE)
     objective = plan_objective_of(plan=plan, pk=objective_id)
     closing = request.POST.get("status") == "closed"
     status = default_closed_status() if closing else default_open_status()
@@ -304,7 +300,7 @@ def plan_objective_status(request: SignedInRequest, pk: int, objective_id: int) 
 def plan_task_done(request: SignedInRequest, pk: int, task_id: int) -> HttpResponse:
     """Tick a task of one of the plan's objectives off (`done=1`) or back on."""
     plan = plan_for(user=request.user, pk=pk)
-    _require(request, CHANGE_TASK)
+    require_permission(request.user, CHANGE_TASK)
     task = plan_task_of(plan=plan, pk=task_id)
     task_set_done(task=task, done=request.POST.get("done") == "1")
     return dialog_saved(PLAN_CHANGED, CTA_CHANGED)
