@@ -198,6 +198,8 @@ class ActivityRow:
     """
 
     pk: int
+    # The ids as text: a number drawn by a template goes through localize() (~20 µs each).
+    key: str
     occurred_at: dt.datetime
     subject: str
     when_iso: str
@@ -221,6 +223,8 @@ class ActivityRow:
     notes_long: bool
     edit_url: str
     delete_url: str
+    # The query string of "Create follow-up CTA": the company, relationship and activity.
+    follow_up_query: str
 
 
 @dataclass
@@ -317,6 +321,7 @@ def _rows(found: list[dict[str, Any]]) -> list[ActivityRow]:
         rows.append(
             ActivityRow(
                 pk=pk,
+                key=str(pk),
                 occurred_at=occurred_at,
                 subject=values["subject"],
                 # What the `date` filter draws: "c" is the ISO 8601 form of the local time.
@@ -340,9 +345,15 @@ def _rows(found: list[dict[str, Any]]) -> list[ActivityRow]:
                 notes_long=bool(text) and notes_long(text),
                 edit_url=edit_url(pk),
                 delete_url=delete_url(pk),
+                follow_up_query=_follow_up_query(values["company_id"], relationship_id, pk),
             )
         )
     return rows
+
+
+def _follow_up_query(company_id: int, relationship_id: int | None, activity_id: int) -> str:
+    about = f"&relationship={relationship_id}" if relationship_id else ""
+    return f"company={company_id}{about}&source_activity={activity_id}"
 
 
 def _attendee_names(activity_ids: list[int]) -> dict[int, tuple[str, ...]]:
@@ -421,6 +432,7 @@ def row_context(
 ) -> dict[str, Any]:
     """The context of `success/timeline_rows.html`: rows, controls and the "load more" row."""
     follow_up = follow_up_url_base() if user.has_perm(ADD_CTA) else None
+    can_change, can_delete = user.has_perm(CHANGE), user.has_perm(DELETE)
     return {
         "page": page,
         "more_url": more_url,
@@ -428,8 +440,11 @@ def row_context(
         "id_prefix": id_prefix,
         "show_company": show_company,
         "show_relationship": show_relationship,
-        "can_change": user.has_perm(CHANGE),
-        "can_delete": user.has_perm(DELETE),
+        # Authors edit and delete their own activities: the viewer's id, read once.
+        "viewer_id": user.pk,
+        "can_change": can_change,
+        "can_delete": can_delete,
+        "can_change_own": can_change or can_delete,
         "follow_up_url": follow_up,
     }
 
