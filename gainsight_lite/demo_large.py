@@ -28,7 +28,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
@@ -78,6 +80,7 @@ from gainsight_lite.demo import (
     Progress,
     no_progress,
 )
+from gainsight_lite.search_index import search_index_install, search_index_triggers_drop
 from partners.models import Partner, PartnerUser
 from partners.roles import CSM
 from partners.services import partner_grants_sync, partner_user_add
@@ -197,9 +200,18 @@ class LargeBook:
     partners: list[Partner] = field(default_factory=list)
     types: dict[str, RelationshipType] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    # What each step of the build took: (step, wall-clock seconds, CPU seconds of this process).
+    phases: list[tuple[str, float, float]] = field(default_factory=list)
 
     def scaled(self, per_company: float) -> int:
         return round(self.companies * per_company)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time one step of the build into `phases`."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield
+        self.phases.append((name, time.perf_counter() - wall, time.process_time() - cpu))
 
 
 # ---------------------------------------------------------------------------------------
@@ -243,8 +255,8 @@ class RowWriter:
         return (largest or 0) + 1
 
     def stamp(self, moment: dt.datetime) -> str:
-        """A naive UTC datetime as the database keeps a DateTimeField."""
-        return f"{moment:%Y-%m-%d %H:%M:%S}{self.offset}"
+        """A naive UTC datetime as the database keeps a DateTimeField (whole seconds)."""
+        return moment.isoformat(" ", "seconds") + self.offset
 
     def write(
         self,
@@ -736,38 +748,41 @@ def write_people(large: LargeBook) -> None:
     now = writer.stamp(large.now)
     person_id = writer.next_id(Person)
     link_id = writer.next_id(CompanyPerson)
-    sizes = {
+    sizes: dict[str, tuple[int, int]] = {
         Company.Segment.ENTERPRISE: (4, 6),
         Company.Segment.MID_MARKET: (3, 4),
         Company.Segment.SMB: (2, 3),
     }
     target = large.scaled(PEOPLE_PER_COMPANY)
     # The segments' sizes, scaled so that the book has the target on average.
-    expected = sum(sum(sizes[Company.Segment(n.segment)]) / 2 for n in large.plans)
+    expected = sum(sum(sizes[n.segment]) / 2 for n in large.plans)
     keep = target / max(1.0, expected)
     persons: list[tuple[Any, ...]] = []
     links: list[tuple[Any, ...]] = []
     emails: set[str] = set()
     roles = [CompanyPerson.Role.EXECUTIVE_SPONSOR, CompanyPerson.Role.DECISION_MAKER,
              CompanyPerson.Role.CHAMPION]  # fmt: skip
-    sentiments = list(CompanyPerson.Sentiment)
+    sentiments = _pool(list(CompanyPerson.Sentiment), [5, 3, 1, 2])
+    pick = rng.random
     for node in large.plans:
-        low, high = sizes[Company.Segment(node.segment)]
+        low, high = sizes[node.segment]
         # Rounded up or down at random, so the sizes add up to the target on average.
-        size = max(1, int(rng.randint(low, high) * keep + rng.random()))
+        size = max(1, int((low + int(pick() * (high - low + 1))) * keep + pick()))
         domain = demo._slug(node.name)
         sponsor: int | None = None
         for position in range(size):
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            first = FIRST_NAMES[int(pick() * len(FIRST_NAMES))]
+            last = LAST_NAMES[int(pick() * len(LAST_NAMES))]
             email = f"{first}.{last}@{domain}.example".lower()
             if email in emails:
                 email = f"{first}.{last}.{person_id}@{domain}.example".lower()
             emails.add(email)
-            phone = f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
+            phone = f"+1 555 {100 + int(pick() * 900)} {1000 + int(pick() * 9000)}"
             persons.append((person_id, first, last, email, phone, now))
             role = roles[position] if position < len(roles) else CompanyPerson.Role.USER
-            title = rng.choice(TITLES[role])
-            sentiment = rng.choices(sentiments, weights=[5, 3, 1, 2])[0]
+            titles = TITLES[role]
+            title = titles[int(pick() * len(titles))]
+            sentiment = sentiments[int(pick() * len(sentiments))]
             links.append(
                 (
                     link_id,
@@ -814,15 +829,24 @@ def write_people(large: LargeBook) -> None:
     )
 
 
-def _attributes(rng: random.Random, node: CompanyPlan, kind: str, arr: int, start: dt.date,
-                today: dt.date) -> str:  # fmt: skip
+# By segment (the stored text: TextChoices members hash as their value).
+EDITION_BY_SEGMENT: dict[str, str] = {
+    Company.Segment.ENTERPRISE: EDITIONS[2],
+    Company.Segment.MID_MARKET: EDITIONS[1],
+}
+PLAN_BY_SEGMENT: dict[str, str] = {
+    Company.Segment.ENTERPRISE: PLANS[2],
+    Company.Segment.MID_MARKET: PLANS[1],
+}
+
+
+def _attributes(rng: random.Random, node: CompanyPlan, slug: str, kind: str, arr: int,
+                start: dt.date, today: dt.date) -> str:  # fmt: skip
     """The type's fields as a CSM fills them in, already in their stored (clean) form."""
-    slug = demo._slug(node.name)
     values: dict[str, Any]
     if kind == ANALYTICS_CLOUD:
-        edition = {Company.Segment.ENTERPRISE: EDITIONS[2], Company.Segment.MID_MARKET: EDITIONS[1]}
         values = {
-            "edition": edition.get(Company.Segment(node.segment), EDITIONS[0]),
+            "edition": EDITION_BY_SEGMENT.get(node.segment, EDITIONS[0]),
             "seats": max(5, arr // 600),
             "adoption": rng.randint(22, 97),
             "go_live": (start + dt.timedelta(days=rng.randint(30, 90))).isoformat(),
@@ -830,9 +854,8 @@ def _attributes(rng: random.Random, node: CompanyPlan, kind: str, arr: int, star
             "admin_console": f"https://{slug}.analytics-cloud.example/admin",
         }
     elif kind == DATA_PLATFORM:
-        plan = {Company.Segment.ENTERPRISE: PLANS[2], Company.Segment.MID_MARKET: PLANS[1]}
         values = {
-            "plan": plan.get(Company.Segment(node.segment), PLANS[0]),
+            "plan": PLAN_BY_SEGMENT.get(node.segment, PLANS[0]),
             "hosting_region": rng.choice(HOSTING_REGIONS),
             "monthly_commit": round(arr / 12, 2),
             "storage_tb": rng.randint(1, 250),
@@ -872,11 +895,15 @@ def write_relationships(large: LargeBook) -> None:
     now = writer.stamp(large.now)
     relationship_id = writer.next_id(Relationship)
     types = large.types
-    counts = [1, 2, 3, 4, 5]
-    weights = [15, 25, 25, 20, 15]  # 2.95 on average
+    count_pool = _pool([1, 2, 3, 4, 5], [15, 25, 25, 20, 15])  # 2.95 on average
     scale = large.scaled(RELATIONSHIPS_PER_COMPANY) / (2.95 * large.companies)
     own_partner = [p.pk for p in large.partners if p.sees_relationships]
+    type_pks = {kind: relationship_type.pk for kind, relationship_type in types.items()}
     rows: list[tuple[Any, ...]] = []
+    pick = rng.random
+    day = dt.timedelta(days=1)
+    latest_start = today - dt.timedelta(days=10)
+    no_contract = today - dt.timedelta(days=400)
     for node in large.plans:
         options = [
             (ANALYTICS_CLOUD, ANALYTICS_CLOUD),
@@ -886,41 +913,38 @@ def write_relationships(large: LargeBook) -> None:
             (IMPLEMENTATION, rng.choice(PROJECT_NAMES[DATA_PLATFORM])),
             *((BUSINESS_UNIT, unit) for unit in rng.sample(BU_NAMES, 2)),
         ]
-        count = min(len(options), max(1, round(rng.choices(counts, weights)[0] * scale)))
+        count = min(len(options), max(1, round(count_pool[int(pick() * len(count_pool))] * scale)))
         chosen = rng.sample(options, count)
+        slug = demo._slug(node.name)
         revenue = [kind for kind, _ in chosen if kind != IMPLEMENTATION]
         share = node.arr // max(1, len(revenue))
         churned = node.status == Company.Status.CHURNED
         for kind, name in chosen:
             arr = 0 if kind == IMPLEMENTATION else share
-            base = node.contract or today - dt.timedelta(days=400)
-            start = min(
-                base + dt.timedelta(days=rng.randint(0, 120)), today - dt.timedelta(days=10)
-            )
+            base = node.contract or no_contract
+            start = min(base + day * int(pick() * 121), latest_start)
             if churned:
                 status = Relationship.Status.CHURNED
-            elif node.status == Company.Status.AT_RISK and rng.random() < 0.4:
+            elif node.status == Company.Status.AT_RISK and pick() < 0.4:
                 status = Relationship.Status.AT_RISK
-            elif kind == IMPLEMENTATION and rng.random() < 0.15:
+            elif kind == IMPLEMENTATION and pick() < 0.15:
                 status = Relationship.Status.ON_HOLD
             else:
                 status = Relationship.Status.ACTIVE
-            renewal = (
-                node.renewal + dt.timedelta(days=rng.randint(0, 150)) if node.renewal else None
-            )
+            renewal = node.renewal + day * int(pick() * 151) if node.renewal else None
             # A few projects and platforms of in-house companies are run by a partner.
             managed_by = None
             if (
                 node.partner_id is None
                 and kind in (IMPLEMENTATION, DATA_PLATFORM)
-                and rng.random() < 0.05
+                and pick() < 0.05
             ):
-                managed_by = rng.choice(own_partner)
+                managed_by = own_partner[int(pick() * len(own_partner))]
             rows.append(
                 (
                     relationship_id,
                     node.id,
-                    types[kind].pk,
+                    type_pks[kind],
                     name,
                     status,
                     node.stage,
@@ -930,7 +954,7 @@ def write_relationships(large: LargeBook) -> None:
                     start.isoformat(),
                     renewal.isoformat() if renewal else None,
                     managed_by,
-                    _attributes(rng, node, kind, arr, start, today),
+                    _attributes(rng, node, slug, kind, arr, start, today),
                     now,
                     now,
                 )  # fmt: skip
@@ -963,12 +987,13 @@ def write_relationships(large: LargeBook) -> None:
         total=len(rows),
     )
     link_id = writer.next_id(RelationshipPerson)
+    person_roles = list(RelationshipPerson.Role)
     links = (
         (
             link_id + n,
             rel,
-            rng.choice(node.people_ids),
-            rng.choice(list(RelationshipPerson.Role)),
+            node.people_ids[int(pick() * len(node.people_ids))],
+            person_roles[int(pick() * len(person_roles))],
             now,
         )
         for n, (node, rel) in enumerate(
@@ -1016,11 +1041,10 @@ def _counts(large: LargeBook, per_company: float) -> list[int]:
     return [int(weight * factor + rng.random()) for weight in weights]
 
 
-def _author(large: LargeBook, node: CompanyPlan) -> int:
-    """The company's CSM, or one of its partner's users about half the time."""
-    if node.partner_id is not None and large.rng.random() < 0.5:
-        return large.rng.choice(large.partner_users[node.partner_id])
-    return node.csm_id
+def _pool(options: Sequence[Any], weights: Sequence[int]) -> list[Any]:
+    """The options repeated by their (whole-number) weights: one random() picks from it as
+    `random.choices(options, weights)` would, without its per-call setup."""
+    return [option for option, weight in zip(options, weights, strict=True) for _ in range(weight)]
 
 
 def write_activities(large: LargeBook) -> None:
@@ -1140,76 +1164,107 @@ def write_ctas(large: LargeBook) -> None:
         for type_name, names in CTA_REASONS.items()
     }
     type_names = list(CTA_REASONS)
-    type_weights = [30, 35, 15, 20][: len(type_names)]
-    open_statuses, closed_statuses = lookups.open_statuses, lookups.closed_statuses
-    priorities = lookups.priorities
+    # Every random choice of the hot loop (half a million rows) is one random() into a
+    # precomputed table: options repeated by weight, moments and their stored text.
+    pick = rng.random
+    type_pool = _pool(type_names, [30, 35, 15, 20][: len(type_names)])
+    type_pks = {name: lookups.types[name].pk for name in type_names}
+    reason_rows = {
+        name: [(reason.pk, CTA_NAMES.get(reason.name, (reason.name,))) for reason in options]
+        for name, options in reasons.items()
+    }
+    priority_pool = _pool(
+        [priority.pk for priority in lookups.priorities], [2, 5, 3][: len(lookups.priorities)]
+    )
+    open_rows = [(status.pk, int(status.is_closed)) for status in lookups.open_statuses]
+    closed_first, closed_last = lookups.closed_statuses[0], lookups.closed_statuses[-1]
+    won = (closed_first.pk, int(closed_first.is_closed))
+    lost = (closed_last.pk, int(closed_last.is_closed))
+    task_counts = (0, 1, 1, 2, 2, 3)
+    task_titles = {name: CTA_TASKS.get(name, ("Follow up",)) for name in type_names}
     cta_id = writer.next_id(CTA)
     task_id = writer.next_id(Task)
     counts = _counts(large, CTAS_PER_COMPANY)
     total = sum(counts)
     tasks: list[tuple[Any, ...]] = []
     opened_from = dt.datetime.combine(today - dt.timedelta(days=300), dt.time(9))
+    # A CTA is opened at a whole hour of the working day, on one of 290 days.
+    opened = [
+        opened_from + dt.timedelta(days=day, hours=hour) for day in range(290) for hour in range(8)
+    ]
+    opened_stamps = [writer.stamp(moment) for moment in opened]
+    now = large.now
+    day = dt.timedelta(days=1)
 
     def rows() -> Iterator[tuple[Any, ...]]:
         nonlocal cta_id, task_id
         for node, count in zip(large.plans, counts, strict=True):
+            if not count:
+                continue
             rels = node.relationship_ids
             product = node.products[0] if node.products else ANALYTICS_CLOUD
+            fill = _Fill(
+                product=product,
+                contact=node.contacts[0] if node.contacts else "the champion",
+                company=node.name,
+                renewal=node.renewal.isoformat() if node.renewal else "next year",
+                other=DATA_PLATFORM if product == ANALYTICS_CLOUD else ANALYTICS_CLOUD,
+            )
+            authors = large.partner_users.get(node.partner_id or 0, [])
+            csm = node.csm_id
             for _ in range(count):
-                type_name = rng.choices(type_names, type_weights)[0]
-                reason = rng.choice(reasons[type_name])
-                name = rng.choice(CTA_NAMES.get(reason.name, (reason.name,))).format_map(
-                    _Fill(
-                        product=product,
-                        contact=node.contacts[0] if node.contacts else "the champion",
-                        company=node.name,
-                        pct=rng.randint(15, 40),
-                        renewal=node.renewal.isoformat() if node.renewal else "next year",
-                        quarter=rng.randint(1, 4),
-                        unit=rng.choice(BU_NAMES),
-                        other=DATA_PLATFORM if product == ANALYTICS_CLOUD else ANALYTICS_CLOUD,
-                    )
-                )[:80]
-                owner = _author(large, node)
-                created = opened_from + dt.timedelta(
-                    days=rng.randrange(290), hours=rng.randrange(8)
-                )
-                closed = rng.random() < 0.6
+                type_name = type_pool[int(pick() * len(type_pool))]
+                options = reason_rows[type_name]
+                reason_pk, names = options[int(pick() * len(options))]
+                fill["pct"] = 15 + int(pick() * 26)
+                fill["quarter"] = 1 + int(pick() * 4)
+                fill["unit"] = BU_NAMES[int(pick() * len(BU_NAMES))]
+                name = names[int(pick() * len(names))].format_map(fill)[:80]
+                # The company's CSM, or one of its partner's users about half the time.
+                owner = authors[int(pick() * len(authors))] if authors and pick() < 0.5 else csm
+                moment = int(pick() * len(opened))
+                created, created_at = opened[moment], opened_stamps[moment]
+                closed = pick() < 0.6
                 snoozed = None
                 if closed:
-                    status = closed_statuses[0] if rng.random() < 0.75 else closed_statuses[-1]
-                    closed_at = min(created + dt.timedelta(days=rng.randint(1, 60)), large.now)
-                    due = (created + dt.timedelta(days=rng.randint(7, 45))).date()
+                    status, is_closed = won if pick() < 0.75 else lost
+                    closed_at: dt.datetime | None = min(created + day * (1 + int(pick() * 60)), now)
+                    due: dt.date | None = (created + day * (7 + int(pick() * 39))).date()
                 else:
-                    status = rng.choice(open_statuses)
+                    status, is_closed = open_rows[int(pick() * len(open_rows))]
                     closed_at = None
-                    bucket = rng.random()
+                    bucket = pick()
                     if bucket < 0.1:
                         due = None
                     elif bucket < 0.35:
-                        due = today - dt.timedelta(days=rng.randint(1, 30))
+                        due = today - day * (1 + int(pick() * 30))
                     else:
-                        due = today + dt.timedelta(days=rng.randint(0, 60))
-                    if rng.random() < 0.05:
-                        snoozed = today + dt.timedelta(days=rng.randint(1, 14))
-                created_at = writer.stamp(created)
-                updated_at = writer.stamp(closed_at) if closed_at else created_at
+                        due = today + day * int(pick() * 61)
+                    if pick() < 0.05:
+                        snoozed = (today + day * (1 + int(pick() * 14))).isoformat()
+                closed_stamp = writer.stamp(closed_at) if closed_at else None
+                relationship = rels[int(pick() * len(rels))] if rels and pick() < 0.5 else None
                 yield (
-                    cta_id, node.id, rng.choice(rels) if rels and rng.random() < 0.5 else None,
-                    name, lookups.types[type_name].pk, reason.pk,
-                    rng.choices(priorities, weights=[2, 5, 3][: len(priorities)])[0].pk,
-                    status.pk, int(status.is_closed), owner,
+                    cta_id, node.id, relationship,
+                    name, type_pks[type_name], reason_pk,
+                    priority_pool[int(pick() * len(priority_pool))],
+                    status, is_closed, owner,
                     due.isoformat() if due else None,
-                    snoozed.isoformat() if snoozed else None,
-                    node.csm_id, created_at, updated_at,
-                    writer.stamp(closed_at) if closed_at else None,
+                    snoozed,
+                    csm, created_at, closed_stamp or created_at,
+                    closed_stamp,
                     owner if closed_at else None,
                 )  # fmt: skip
-                titles = CTA_TASKS.get(type_name, ("Follow up",))
-                for order in range(rng.choice((0, 1, 1, 2, 2, 3))):
-                    done = closed or rng.random() < 0.3
-                    done_at = closed_at or created + dt.timedelta(days=rng.randint(0, 5))
-                    task_due = due - dt.timedelta(days=3 * order) if due else None
+                titles = task_titles[type_name]
+                for order in range(task_counts[int(pick() * len(task_counts))]):
+                    if closed:
+                        done, done_at = 1, closed_stamp
+                    elif pick() < 0.3:
+                        done = 1
+                        done_at = writer.stamp(min(created + day * int(pick() * 6), now))
+                    else:
+                        done, done_at = 0, None
+                    task_due = due - day * (3 * order) if due else None
                     tasks.append(
                         (
                             task_id,
@@ -1217,8 +1272,8 @@ def write_ctas(large: LargeBook) -> None:
                             titles[order % len(titles)],
                             owner,
                             task_due.isoformat() if task_due else None,
-                            int(done),
-                            writer.stamp(min(done_at, large.now)) if done else None,
+                            done,
+                            done_at,
                             order,
                         )  # fmt: skip
                     )
@@ -1427,51 +1482,107 @@ def large_book_build(
         progress=progress,
         writer=RowWriter(progress),
     )
-    _sqlite_bulk_pragmas()
     # Foreign keys are checked once at the end (SQLite: they cannot be switched off inside
     # a transaction, so this comes first; a no-op when the caller already opened one).
-    with connection.constraint_checks_disabled(), transaction.atomic():
-        seed_people_who_work(large)
-        seed_types_and_layouts(large)
-        plan_companies(large)
-        plan_company_fields(large)
-        planned = plan_scores(large)
-        large.writer.foreign_keys_drop(BULK_MODELS)
-        large.writer.indexes_drop(BULK_MODELS)
-        write_companies(large)
-        write_people(large)
-        write_relationships(large)
-        write_activities(large)
-        write_ctas(large)
-        write_scores(large, planned)
-        large.writer.indexes_create()
-        if large.writer.postgres:
-            large.writer.foreign_keys_create()
-        else:
-            progress("Checking foreign keys", 0, 1)
-            connection.check_constraints(table_names=[m._meta.db_table for m in BULK_MODELS])
-            progress("Checking foreign keys", 1, 1)
-        large.writer.sequences_reset()
-        progress("Granting partners their records", 0, 2)
-        partner_grants_sync(records=Company.objects.filter(managed_by__isnull=False))
-        progress("Granting partners their records", 1, 2)
-        partner_grants_sync(records=Relationship.objects.filter(managed_by__isnull=False))
-        progress("Granting partners their records", 2, 2)
-    progress("Analysing the tables", 0, 1)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    progress("Analysing the tables", 1, 1)
+    with _sqlite_bulk_mode():
+        _large_book_write(large)
     return large
 
 
-def _sqlite_bulk_pragmas() -> None:
-    """SQLite: a large page cache for the index inserts of millions of rows."""
+def _large_book_write(large: LargeBook) -> None:
+    progress = large.progress
+    with connection.constraint_checks_disabled(), transaction.atomic():
+        with large.phase("Logins, partners and CSMs"):
+            seed_people_who_work(large)
+        with large.phase("Relationship types and layouts"):
+            seed_types_and_layouts(large)
+        with large.phase("Planning companies and scores"):
+            plan_companies(large)
+            plan_company_fields(large)
+            planned = plan_scores(large)
+        with large.phase("Dropping indexes"):
+            large.writer.foreign_keys_drop(BULK_MODELS)
+            large.writer.indexes_drop(BULK_MODELS)
+            searched = search_index_triggers_drop()
+        with large.phase("Companies"):
+            write_companies(large)
+        with large.phase("People"):
+            write_people(large)
+        with large.phase("Relationships"):
+            write_relationships(large)
+        with large.phase("Timeline activities"):
+            write_activities(large)
+        with large.phase("CTAs and tasks"):
+            write_ctas(large)
+        with large.phase("Scores, history and usage"):
+            write_scores(large, planned)
+        with large.phase("Building indexes"):
+            large.writer.indexes_create()
+        with large.phase("Search index"):
+            progress("Building the search index", 0, 1)
+            search_index_install(keys=searched)
+            progress("Building the search index", 1, 1)
+        with large.phase("Checking foreign keys"):
+            if large.writer.postgres:
+                large.writer.foreign_keys_create()
+            else:
+                progress("Checking foreign keys", 0, 1)
+                connection.check_constraints(table_names=[m._meta.db_table for m in BULK_MODELS])
+                progress("Checking foreign keys", 1, 1)
+            large.writer.sequences_reset()
+        with large.phase("Partner permissions"):
+            progress("Granting partners their records", 0, 2)
+            partner_grants_sync(records=Company.objects.filter(managed_by__isnull=False))
+            progress("Granting partners their records", 1, 2)
+            partner_grants_sync(records=Relationship.objects.filter(managed_by__isnull=False))
+            progress("Granting partners their records", 2, 2)
+        # The atomic block commits as it exits: timed from here.
+        committing = time.perf_counter(), time.process_time()
+    large.phases.append(
+        (
+            "Committing",
+            time.perf_counter() - committing[0],
+            time.process_time() - committing[1],
+        )
+    )
+    with large.phase("Analysing the tables"):
+        progress("Analysing the tables", 0, 1)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        progress("Analysing the tables", 1, 1)
+
+
+@contextmanager
+def _sqlite_bulk_mode() -> Iterator[None]:
+    """SQLite, for this build's connection only (restored after): settings for a bulk load.
+
+    A page cache of about 1 GB for the index builds over millions of rows, and, when the build
+    runs its own transaction, a rollback journal kept in memory instead of the app's WAL: every
+    page is written once at the commit instead of into the WAL and then again by the
+    checkpoint. A new database's pages need no journal, so this costs no safety a build into
+    an empty database needs: an error still rolls the whole book back.
+    """
     if connection.vendor != "sqlite":
+        yield
         return
+    settings: list[tuple[str, Any]] = []
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size = -1000000")  # KiB: about 1 GB, this connection only
-        if not connection.in_atomic_block:  # SQLite refuses it inside a transaction
-            cursor.execute("PRAGMA temp_store = MEMORY")
+
+        def change(pragma: str, value: str) -> None:
+            cursor.execute(f"PRAGMA {pragma}")
+            settings.append((pragma, cursor.fetchone()[0]))
+            cursor.execute(f"PRAGMA {pragma} = {value}")
+
+        change("cache_size", "-1000000")  # KiB when negative
+        if not connection.in_atomic_block:  # SQLite refuses these inside a transaction
+            change("temp_store", "MEMORY")
+            change("journal_mode", "MEMORY")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for pragma, value in reversed(settings):
+                cursor.execute(f"PRAGMA {pragma} = {value}")
 
 
 def large_counts() -> dict[str, int]:

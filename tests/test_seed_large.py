@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from io import StringIO
 
@@ -15,6 +16,7 @@ from companies.models import MAX_LEVEL, Company, CompanyPerson, Person
 from companies.services import company_create
 from gainsight_lite import demo_large
 from gainsight_lite.demo import DEMO_LOGINS, PARTNER_A, PARTNER_B
+from gainsight_lite.search_index import contains, search_index_check
 from partners.management.commands.check_partner_permissions import find_drift
 from partners.models import Partner, PartnerUser
 from relationships.attributes import clean_attributes
@@ -80,6 +82,7 @@ def test_large_book_keeps_every_rule_the_services_keep(large_book):
     check_logins_exist_and_every_partner_has_users()
     check_stored_fields_agree_with_what_the_services_keep()
     check_ids_continue_after_the_book()
+    check_search_index_has_every_row_and_its_triggers_are_back()
 
 
 def check_trees_are_what_mptt_would_have_built() -> None:
@@ -176,6 +179,21 @@ def check_ids_continue_after_the_book() -> None:
     company.delete()
 
 
+def check_search_index_has_every_row_and_its_triggers_are_back() -> None:
+    """The build drops the search triggers and rebuilds the index once: it must find the
+    book's rows, agree with the tables, and index rows written after the build again."""
+    assert search_index_check() == []
+    person = Person.objects.order_by("pk")[COMPANIES]
+    found = Person.objects.filter(contains("person", f"{person.first_name} {person.last_name}"))
+    assert person in found
+    relationship = Relationship.objects.order_by("-pk")[0]
+    assert relationship in Relationship.objects.filter(contains("relationship", relationship.name))
+    company = company_create(name="Quokka Unlisted Holdings", external_id="NEW-3")
+    assert list(Company.objects.filter(contains("company", "okka unl"))) == [company]
+    company.delete()
+    assert not Company.objects.filter(contains("company", "okka unl")).exists()
+
+
 @pytest.mark.django_db
 def test_command_refuses_a_database_with_companies_and_too_small_a_book(settings):
     settings.DEBUG = True
@@ -194,6 +212,9 @@ def test_command_seeds_then_says_it_is_loaded(settings):
     out = StringIO()
     call_command("seed_demo", "--scale", "large", "--companies", "300", stdout=out)
     assert "Seeded the large demo book" in out.getvalue()
+    # The seconds of each step, after the book is in.
+    for step in ("Companies", "Timeline activities", "Building indexes", "Search index"):
+        assert re.search(rf"^  {step} +\d+\.\d +\d+\.\d$", out.getvalue(), re.MULTILINE), step
     assert "partner-a" in out.getvalue()
     again = StringIO()
     call_command("seed_demo", "--scale", "large", "--companies", "300", stdout=again)

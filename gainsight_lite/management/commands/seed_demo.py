@@ -177,9 +177,20 @@ class Command(BaseCommand):
                 f"{counts}."
             )
         )
+        self.write_phases(large.phases)
         for note in large.book.notes:
             self.stdout.write(self.style.WARNING(note))
         self.write_logins()
+
+    def write_phases(self, phases: list[tuple[str, float, float]]) -> None:
+        """Seconds per step of the large build: where the time went."""
+        width = max(len(name) for name, _, _ in phases)
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.MIGRATE_HEADING(f"  {'Step':<{width}}  {'Wall s':>7}  {'CPU s':>7}")
+        )
+        for name, wall, cpu in phases:
+            self.stdout.write(f"  {name:<{width}}  {wall:7.1f}  {cpu:7.1f}")
 
     def write_logins(self) -> None:
         rows = [("Username", "Password", "Role")] + [
