@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
@@ -29,6 +30,16 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from companies.models import Company, CompanyPerson, Person
+from companies.templatetags.gs import (
+    EMPTY,
+    days_text,
+    days_until,
+    id_urls,
+    money,
+    short_date,
+    urgency,
+)
+from gainsight_lite.forms import name_label
 from gainsight_lite.pagination import page_range
 from gainsight_lite.search import clean_query
 from gainsight_lite.search_index import text_matches
@@ -86,20 +97,39 @@ class CompanyFilters:
         return bool(self.q or self.segment or self.status or self.csm)
 
 
-@dataclass
+@dataclass(slots=True)
 class CompanyRow:
-    """One line of the companies list."""
+    """One line of the companies list, display-ready: the template only looks values up."""
 
-    company: Company
+    pk: int
+    name: str
+    url: str
+    # "—" when the company has none.
+    external_id: str
+    # The segment's key ("" when none) for the badge's class, and its label.
+    segment: str
+    segment_label: str
+    status: str
+    status_label: str
+    # "—" when the company has no stage.
+    stage_label: str
+    arr: str
+    # Both "" without a renewal date.
+    renewal: str
+    renewal_days: str
+    renewal_urgency: str
+    # "" when nobody is the CSM.
+    csm_name: str
     relationship_count: int
+    relationships: str
     indent: int = 0
     # The parent's name is only shown when the viewer may see the parent too.
-    parent: Company | None = None
+    parent_name: str | None = None
 
 
 @dataclass
 class CompanyListPage:
-    page: Page[Company]
+    page: Page[dict[str, Any]]
     rows: list[CompanyRow]
     tree: bool
     sort: str
@@ -229,8 +259,9 @@ def company_list_page(
     companies can hang under parents they may not see; they get the parent's name instead.
     """
     sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
-    tree = sort == DEFAULT_SORT and not filters.narrowed and not is_partner_user(user)
-    listed = companies_filtered(user=user, filters=filters)
+    partner = is_partner_user(user)
+    tree = sort == DEFAULT_SORT and not filters.narrowed and not partner
+    listed = _row_values(companies_filtered(user=user, filters=filters), partner=partner)
     if filters.narrowed:
         paginator = Paginator(listed, PAGE_SIZE)
     else:
@@ -244,20 +275,87 @@ def company_list_page(
         and sort in INDEXED_SORTS
         and _walk_is_cheaper(user=user, offset=offset)
     ):
-        walked = companies_filtered(user=user, filters=filters, in_order=True)
-        page.object_list = walked[offset : offset + PAGE_SIZE]
-    companies = list(page.object_list)
-    counts = relationship_counts(user=user, company_ids=[c.pk for c in companies])
-    rows = [
-        CompanyRow(
-            company=company,
-            relationship_count=counts.get(company.pk, 0),
-            indent=company.level if tree else 0,
-            parent=None if tree or not getattr(company, "parent_visible", True) else company.parent,
+        walked = _row_values(
+            companies_filtered(user=user, filters=filters, in_order=True), partner=partner
         )
-        for company in companies
-    ]
+        page.object_list = walked[offset : offset + PAGE_SIZE]
+    values = list(page.object_list)
+    counts = relationship_counts(user=user, company_ids=[v["pk"] for v in values])
+    rows = company_rows(values, counts=counts, tree=tree)
     return CompanyListPage(page=page, rows=rows, tree=tree, sort=sort)
+
+
+# The columns a row of the list shows, read as values (no Company or User built per row).
+ROW_COLUMNS = (
+    "pk",
+    "name",
+    "external_id",
+    "segment",
+    "status",
+    "stage",
+    "arr",
+    "renewal_date",
+    "level",
+    "csm__first_name",
+    "csm__last_name",
+    "csm__username",
+    "parent__name",
+)
+SEGMENT_LABELS = dict(Company.Segment.choices)
+STATUS_LABELS = dict(Company.Status.choices)
+STAGE_LABELS = dict(Company.Stage.choices)
+
+
+def _row_values(companies: QuerySet[Company], *, partner: bool) -> QuerySet[Company, Any]:
+    """The list's columns of `companies` (and whether a partner may see each parent)."""
+    return companies.values(*ROW_COLUMNS, *(["parent_visible"] if partner else []))
+
+
+def company_rows(
+    values: list[dict[str, Any]], *, counts: dict[int, int], tree: bool
+) -> list[CompanyRow]:
+    """The rows of the list from the companies' `ROW_COLUMNS` values: each text computed with
+    the same functions as the templates' `gs` filters, with one `today` and one reversed URL
+    for the page."""
+    today = timezone.localdate()
+    url_of = id_urls("layouts:company")
+    rows = []
+    for v in values:
+        days = days_until(v["renewal_date"], today)
+        username = v["csm__username"]
+        count = counts.get(v["pk"], 0)
+        segment = v["segment"]
+        stage = v["stage"]
+        rows.append(
+            CompanyRow(
+                pk=v["pk"],
+                name=v["name"],
+                url=url_of(v["pk"]),
+                external_id=v["external_id"] or EMPTY,
+                segment=segment,
+                segment_label=SEGMENT_LABELS.get(segment, segment),
+                status=v["status"],
+                status_label=STATUS_LABELS.get(v["status"], v["status"]),
+                stage_label=STAGE_LABELS.get(stage, stage) or EMPTY,
+                arr=money(v["arr"]),
+                renewal=short_date(v["renewal_date"]),
+                renewal_days=days_text(days),
+                renewal_urgency=urgency(days),
+                csm_name=(
+                    name_label(v["csm__first_name"], v["csm__last_name"], username)
+                    if username is not None
+                    else ""
+                ),
+                relationship_count=count,
+                # What `intcomma` writes: below a thousand, the digits alone.
+                relationships=str(count) if count < 1000 else intcomma(count),
+                indent=v["level"] if tree else 0,
+                parent_name=(
+                    None if tree or not v.get("parent_visible", True) else v["parent__name"]
+                ),
+            )
+        )
+    return rows
 
 
 def company_ancestors(*, user: AnyUser, company: Company) -> list[Ancestor]:

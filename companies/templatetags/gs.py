@@ -7,12 +7,14 @@ typed by a user can never become HTML.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 from django.template.context import Context
 from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -85,16 +87,17 @@ def _plain_number(value: Any) -> str:
     return f"{number.normalize():,f}"
 
 
-def days_until(value: dt.date | None) -> int | None:
+def days_until(value: dt.date | None, today: dt.date | None = None) -> int | None:
+    """Days from `today` (default: the local date now) to `value`; None without a date.
+
+    A page formatting many dates passes one `today`, read once per request."""
     if value is None:
         return None
-    return (value - timezone.localdate()).days
+    return (value - (today or timezone.localdate())).days
 
 
-@register.filter
-def days_left(value: dt.date | None) -> str:
-    """How far a date is from today, in words: "in 12 days", "today", "3 days ago"."""
-    days = days_until(value)
+def days_text(days: int | None) -> str:
+    """A number of days from today, in words: "in 12 days", "today", "3 days ago"."""
     if days is None:
         return ""
     if days == 0:
@@ -108,10 +111,8 @@ def days_left(value: dt.date | None) -> str:
     return f"{-days:,} days ago"
 
 
-@register.filter
-def renewal_urgency(value: dt.date | None) -> str:
-    """A CSS modifier for a renewal date: past, soon (≤ 30 days), near (≤ 90 days) or later."""
-    days = days_until(value)
+def urgency(days: int | None) -> str:
+    """A CSS modifier for days to a renewal: past, soon (≤ 30 days), near (≤ 90 days) or later."""
     if days is None:
         return "none"
     if days < 0:
@@ -121,6 +122,37 @@ def renewal_urgency(value: dt.date | None) -> str:
     if days <= 90:
         return "near"
     return "later"
+
+
+@register.filter
+def days_left(value: dt.date | None) -> str:
+    """How far a date is from today, in words: "in 12 days", "today", "3 days ago"."""
+    return days_text(days_until(value))
+
+
+@register.filter
+def renewal_urgency(value: dt.date | None) -> str:
+    """A CSS modifier for a renewal date: past, soon (≤ 30 days), near (≤ 90 days) or later."""
+    return urgency(days_until(value))
+
+
+def short_date(value: dt.date | None) -> str:
+    """A date as the lists write it, "Nov 23, 2026": the text of `{{ value|date:"M j, Y" }}`."""
+    if value is None:
+        return ""
+    return date_format(value, DATE_FORMAT)
+
+
+def id_urls(viewname: str) -> Callable[[int], str]:
+    """`reverse(viewname, args=[pk])` for the rows of a list at the cost of one `reverse()`:
+    the URL is reversed once with a marker id and the marker replaced per row. (Built per
+    request: the script prefix belongs to the request's thread.)"""
+    marker = "7315942680"
+    url = reverse(viewname, args=[int(marker)])
+    if url.count(marker) != 1:  # the marker is part of the URL itself: reverse every row
+        return lambda pk: reverse(viewname, args=[pk])
+    prefix, _, suffix = url.partition(marker)
+    return lambda pk: f"{prefix}{pk}{suffix}"
 
 
 def format_attribute(kind: str, value: Any) -> SafeString:
