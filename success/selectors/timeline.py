@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
@@ -238,7 +239,9 @@ class TimelinePage:
 # The types with an icon of their own; the others are drawn as "custom".
 BUILT_IN_TYPES = frozenset({"update", "call", "meeting", "email", "milestone"})
 ICON = "success/timeline_icon.html"
-WHEN_TITLE = "l, F j, Y, H:i"
+# The full date and time shown on hover ("Sunday, November 22, 2026, 17:40"): its day part
+# formatted once per day of the page (the `date` filter costs ~0.1 ms), its time with strftime.
+WHEN_DAY, WHEN_TIME = "l, F j, Y", "%H:%M"
 ROW_FIELDS = (
     "pk",
     "occurred_at",
@@ -267,6 +270,12 @@ def pk_url(name: str) -> Callable[[int], str]:
 def type_key(name: str) -> str:
     lowered = name.lower()
     return lowered if lowered in BUILT_IN_TYPES else "custom"
+
+
+@cache
+def type_icon(key: str) -> SafeString:
+    """The icon of the types with `key` (fixed markup: drawn once per process and key)."""
+    return SafeString(get_template(ICON).render({"key": key}))
 
 
 def activities_page(
@@ -298,15 +307,15 @@ def _rows(found: list[dict[str, Any]]) -> list[ActivityRow]:
     now = timezone.now()
     company_url, relationship_url = pk_url("layouts:company"), pk_url("layouts:relationship")
     edit_url, delete_url = pk_url("success:activity_edit"), pk_url("success:activity_delete")
-    icon = get_template(ICON)
     looks: dict[str, tuple[str, SafeString]] = {}
     authors: dict[int, str] = {}
+    days: dict[dt.date, str] = {}
     rows = []
     for values in found:
         pk, type_name, author_id = values["pk"], values["activity_type__name"], values["author_id"]
         if type_name not in looks:
             key = type_key(type_name)
-            looks[type_name] = (key, SafeString(icon.render({"key": key})))
+            looks[type_name] = (key, type_icon(key))
         if author_id not in authors:
             authors[author_id] = user_label(
                 User(
@@ -317,6 +326,9 @@ def _rows(found: list[dict[str, Any]]) -> list[ActivityRow]:
             )
         occurred_at, text = values["occurred_at"], values["notes"]
         local = timezone.localtime(occurred_at)
+        day = local.date()
+        if day not in days:
+            days[day] = date_filter(day, WHEN_DAY)
         relationship_id = values["relationship_id"]
         rows.append(
             ActivityRow(
@@ -326,7 +338,7 @@ def _rows(found: list[dict[str, Any]]) -> list[ActivityRow]:
                 subject=values["subject"],
                 # What the `date` filter draws: "c" is the ISO 8601 form of the local time.
                 when_iso=local.isoformat(),
-                when_title=date_filter(local, WHEN_TITLE),
+                when_title=f"{days[day]}, {local.strftime(WHEN_TIME)}",
                 ago=ago(occurred_at, now=now),
                 type_name=type_name,
                 type_key=looks[type_name][0],
