@@ -474,7 +474,11 @@ def _user(rng: random.Random, username: str) -> User:
 
 def seed_types_and_layouts(large: LargeBook) -> None:
     """The small demo's four relationship types, a fifth (Support Plan), and the layouts."""
-    book = large.book
+    _types_and_layouts(large.book)
+    large.types = dict(large.book.types)
+
+
+def _types_and_layouts(book: DemoBook) -> None:
     demo.seed_relationship_types(book)
     description, fields = SUPPORT_PLAN_TYPE
     support, _ = RelationshipType.objects.get_or_create(
@@ -498,7 +502,6 @@ def seed_types_and_layouts(large: LargeBook) -> None:
     book.types[SUPPORT_PLAN] = RelationshipType.objects.prefetch_related("fields").get(
         pk=support.pk
     )
-    large.types = dict(book.types)
     demo.seed_layouts(book)
 
 
@@ -1583,6 +1586,28 @@ def _sqlite_bulk_mode() -> Iterator[None]:
         with connection.cursor() as cursor:
             for pragma, value in reversed(settings):
                 cursor.execute(f"PRAGMA {pragma} = {value}")
+
+
+def large_book_layouts_refresh(*, seed: int = demo.DEFAULT_SEED) -> list[str]:
+    """Bring a loaded large book's demo layouts up to this version's (a book seeded before a
+    section kind joined them, e.g. History, gets it); returns the notes (layouts left alone).
+
+    The same steps as the build: the demo's relationship types and layouts, each idempotent;
+    the companies and everything else stay as they are.
+    """
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    book = DemoBook(
+        seed=seed,
+        size=0,
+        progress=no_progress,
+        rng=random.Random(seed),
+        fake=fake,
+        today=timezone.localdate(),
+    )
+    with transaction.atomic():
+        _types_and_layouts(book)
+    return book.notes
 
 
 def large_counts() -> dict[str, int]:

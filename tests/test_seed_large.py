@@ -17,6 +17,7 @@ from companies.services import company_create
 from gainsight_lite import demo_large
 from gainsight_lite.demo import DEMO_LOGINS, PARTNER_A, PARTNER_B
 from gainsight_lite.search_index import contains, search_index_check
+from layouts.models import Layout, Section
 from partners.management.commands.check_partner_permissions import find_drift
 from partners.models import Partner, PartnerUser
 from relationships.attributes import clean_attributes
@@ -216,7 +217,15 @@ def test_command_seeds_then_says_it_is_loaded(settings):
     for step in ("Companies", "Timeline activities", "Building indexes", "Search index"):
         assert re.search(rf"^  {step} +\d+\.\d +\d+\.\d$", out.getvalue(), re.MULTILINE), step
     assert "partner-a" in out.getvalue()
+    # A book seeded before a section kind joined the demo layouts gets it on the next run.
+    history = Section.objects.filter(
+        layout__is_default=True, layout__target=Layout.Target.COMPANY, kind="history"
+    )
+    assert history.exists()
+    history.delete()
     again = StringIO()
     call_command("seed_demo", "--scale", "large", "--companies", "300", stdout=again)
     assert "already loaded" in again.getvalue()
+    assert "layouts now have this version's sections" in again.getvalue()
     assert Company.objects.count() == 300
+    assert history.exists()

@@ -23,6 +23,7 @@ from gainsight_lite.demo_large import (
     LARGE_COMPANIES,
     MIN_LARGE_COMPANIES,
     large_book_build,
+    large_book_layouts_refresh,
     large_book_loaded,
     large_counts,
 )
@@ -157,7 +158,13 @@ class Command(BaseCommand):
                 "own. Delete that database (e.g. bench.sqlite3), migrate, and seed again."
             )
         if large_book_loaded():
-            self.stdout.write("The large demo book is already loaded.")
+            notes = large_book_layouts_refresh(seed=options["seed"])
+            self.stdout.write(
+                "The large demo book is already loaded; its demo layouts now have this "
+                "version's sections."
+            )
+            for note in notes:
+                self.stdout.write(self.style.WARNING(note))
             self.write_logins()
             return
         progress = ProgressLine(self.stdout, quiet=options["verbosity"] == 0)
