@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from django.db.models import prefetch_related_objects
+from django.utils import timezone
 
 from partners.access import AnyUser, group_names, is_partner_user
 
@@ -78,21 +82,64 @@ def actual_values(subject_field: str, subject: Any, viewer: Viewer) -> set[str]:
     return values
 
 
-def layout_for(*, subject: Any, viewer: Viewer) -> Layout:
-    """The layout `viewer` gets for `subject` (a Company or a Relationship), in three queries.
+# The candidate layouts of each page kind, with their conditions and sections, kept per process:
+# (target, relationship type id) -> (stamp, layouts). The stamp is the (id, updated_at) of every
+# layout of that kind, read again on each page: a layout added, deleted or saved changes it, and
+# so does a section or condition saved or deleted (`touch_layout` bumps its layout's updated_at,
+# which other processes see). Saves in this process also empty it outright. The layouts, their
+# conditions and sections are shared between requests: read them, never change them.
+Stamp = tuple[tuple[int, dt.datetime], ...]
+_CANDIDATES: dict[tuple[str, int | None], tuple[Stamp, list[Layout]]] = {}
 
-    The first non-default layout by priority whose conditions all hold; else the default.
-    """
+
+def forget_candidates(**kwargs: Any) -> None:
+    """Empty this process's cache of candidate layouts (a layout, section or condition changed)."""
+    _CANDIDATES.clear()
+
+
+def touch_layout(*, instance: Any, **kwargs: Any) -> None:
+    """A section or condition was saved or deleted: its layout counts as changed, for every
+    process's cache (the stamp reads updated_at), and this process forgets at once."""
+    from layouts.models import Layout
+
+    _CANDIDATES.clear()
+    if instance.layout_id is not None:
+        Layout.objects.filter(pk=instance.layout_id).update(updated_at=timezone.now())
+
+
+def _candidates(subject: Any) -> list[Layout]:
+    """The layouts that may show `subject`, by priority, with conditions and sections: one
+    query when they have not changed since this process last read them, three when they have."""
     from companies.models import Company
     from layouts.models import Layout
 
     if isinstance(subject, Company):
+        key: tuple[str, int | None] = (Layout.Target.COMPANY, None)
         layouts = Layout.objects.filter(target=Layout.Target.COMPANY)
     else:
+        key = (Layout.Target.RELATIONSHIP, subject.relationship_type_id)
         layouts = Layout.objects.filter(
             target=Layout.Target.RELATIONSHIP, relationship_type_id=subject.relationship_type_id
         )
-    candidates = list(layouts.order_by("priority", "id").prefetch_related("conditions", "sections"))
+    fresh = list(layouts.order_by("priority", "id"))
+    stamp = tuple(sorted((layout.pk, layout.updated_at) for layout in fresh))
+    cached = _CANDIDATES.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    prefetch_related_objects(fresh, "conditions", "sections")
+    _CANDIDATES[key] = (stamp, fresh)
+    return fresh
+
+
+def layout_for(*, subject: Any, viewer: Viewer) -> Layout:
+    """The layout `viewer` gets for `subject` (a Company or a Relationship), with its
+    conditions and sections prefetched, in one query (three when the layouts changed).
+
+    The first non-default layout by priority whose conditions all hold; else the default.
+    """
+    from companies.models import Company
+
+    candidates = _candidates(subject)
     for layout in candidates:
         if not layout.is_default and layout.matches(subject, viewer):
             return layout

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from companies.models import Company
-from layouts.models import MAX_C360_LAYOUTS, Layout, LayoutCondition
+from layouts.models import MAX_C360_LAYOUTS, Layout, LayoutCondition, Section
 from layouts.selection import layout_for, viewer_for
 from layouts.services import layout_clone, layout_default_ensure, layout_delete
 from partners.roles import CSM
@@ -163,3 +164,80 @@ def test_a_section_configuration_is_checked_by_its_kind(default):
     assert error.value.message_dict["config"] == [
         "Widgets: Select a valid choice. nope is not one of the available choices."
     ]
+
+
+# ---------- the layouts kept per process ----------
+
+
+def titles(layout: Layout) -> list[str]:
+    return [section.title for section in layout.sections.all()]
+
+
+def test_the_layouts_are_read_once_while_they_do_not_change(
+    default, csm_user, django_assert_num_queries
+):
+    layout = LayoutFactory(name="Executive", priority=1)
+    condition(layout, "segment", "Enterprise")
+    SectionFactory(layout=layout, kind="summary", title="Facts")
+    company = CompanyFactory(segment=Company.Segment.ENTERPRISE)
+    viewer = viewer_for(csm_user)
+    with django_assert_num_queries(3):  # layouts, then their conditions and sections
+        assert titles(layout_for(subject=company, viewer=viewer)) == ["Facts"]
+    with django_assert_num_queries(1):  # the layouts' stamp only
+        chosen = layout_for(subject=company, viewer=viewer)
+        assert chosen == layout and titles(chosen) == ["Facts"]
+
+
+def test_a_saved_or_deleted_section_or_condition_is_seen_at_once(default, csm_user):
+    layout = LayoutFactory(name="Executive", priority=1)
+    condition(layout, "segment", "Enterprise")
+    section = SectionFactory(layout=layout, kind="summary", title="Facts", order=1)
+    company = CompanyFactory(segment=Company.Segment.ENTERPRISE)
+    viewer = viewer_for(csm_user)
+    assert titles(layout_for(subject=company, viewer=viewer)) == ["Facts"]
+
+    section.title = "Key facts"
+    section.save()
+    assert titles(layout_for(subject=company, viewer=viewer)) == ["Key facts"]
+    SectionFactory(layout=layout, kind="summary", title="More", order=5)
+    assert titles(layout_for(subject=company, viewer=viewer)) == ["Key facts", "More"]
+    section.delete()
+    assert titles(layout_for(subject=company, viewer=viewer)) == ["More"]
+
+    other = condition(layout, "industry", "Retail")
+    assert layout_for(subject=company, viewer=viewer) == default
+    other.delete()
+    assert layout_for(subject=company, viewer=viewer) == layout
+    layout_delete(layout=layout)
+    assert layout_for(subject=company, viewer=viewer) == default
+
+
+def test_a_section_saved_marks_its_layout_changed_for_other_processes(default):
+    """Other processes compare the layouts' updated_at: a section or condition bumps it."""
+    layout = LayoutFactory(name="Executive")
+    before = Layout.objects.get(pk=layout.pk).updated_at
+    section = SectionFactory(layout=layout, kind="summary", title="Facts")
+    after_section = Layout.objects.get(pk=layout.pk).updated_at
+    assert after_section > before
+    condition(layout, "segment", "Enterprise")
+    after_condition = Layout.objects.get(pk=layout.pk).updated_at
+    assert after_condition > after_section
+    section.delete()
+    assert Layout.objects.get(pk=layout.pk).updated_at > after_condition
+
+
+def test_a_change_made_by_another_process_is_seen(default, csm_user):
+    """No signal reaches this process then: the layouts' stamp (id, updated_at) tells."""
+    layout = LayoutFactory(name="Executive", priority=1)
+    section = SectionFactory(layout=layout, kind="summary", title="Facts")
+    company = CompanyFactory()
+    viewer = viewer_for(csm_user)
+    assert titles(layout_for(subject=company, viewer=viewer)) == ["Facts"]
+    # What another process's save does to the database (QuerySet.update sends no signal).
+    Section.objects.filter(pk=section.pk).update(title="Renamed elsewhere")
+    assert titles(layout_for(subject=company, viewer=viewer)) == ["Facts"]  # kept: unchanged stamp
+    Layout.objects.filter(pk=layout.pk).update(updated_at=timezone.now())
+    assert titles(layout_for(subject=company, viewer=viewer)) == ["Renamed elsewhere"]
+    # A layout added elsewhere (bulk_create sends no signal either) is a candidate at once.
+    Layout.objects.bulk_create([Layout(name="First", target=Layout.Target.COMPANY, priority=0)])
+    assert layout_for(subject=company, viewer=viewer).name == "First"
