@@ -1,0 +1,250 @@
+"""The timeline's rows, built in Python (`success.selectors.timeline.ActivityRow`): each reads
+as the template filters drew it from the Activity itself — dates in the viewer's time zone,
+"ago", type, author, duration, company and relationship links, attendees, notes with links
+and escaped HTML — and the controls follow the viewer (author, rights, partner)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.template import Context, Template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from partners.access import activities_visible_to
+from success.models import Activity, ActivityType
+from success.selectors.timeline import ActivityRow, activities_page
+from tests.factories import (
+    ActivityFactory,
+    CompanyFactory,
+    CompanyPersonFactory,
+    LayoutFactory,
+    PersonFactory,
+    RelationshipFactory,
+    SectionFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+TIMELINE = reverse("success:timeline")
+# What timeline_rows.html drew from the Activity before its rows were built in Python.
+AS_THE_FILTERS_DREW_IT = Template(
+    "{% load gs notes timeline %}"
+    "{{ a.occurred_at|date:'c' }}|{{ a.occurred_at|date:'l, F j, Y, H:i' }}|"
+    "{{ a.occurred_at|ago }}|{{ a.activity_type.name }}|"
+    "{% with name=a.activity_type.name|lower %}{% if name == 'update' or name == 'call' or "
+    "name == 'meeting' or name == 'email' or name == 'milestone' %}{{ name }}{% else %}custom"
+    "{% endif %}{% endwith %}|{{ a.author|display_name }}|"
+    "{% if a.duration_minutes %}{{ a.duration_minutes|minutes }}{% endif %}|"
+    "{{ a.company.name }}|{{ a.company.get_absolute_url }}|"
+    "{% if a.relationship %}{{ a.relationship.name }}|{{ a.relationship.get_absolute_url }}"
+    "{% else %}|{% endif %}|"
+    "{% for m in a.attendees.all|dictsort:'person.first_name'|dictsort:'person.last_name' %}"
+    "{{ m.person.full_name }};{% endfor %}|"
+    "{% if a.notes %}{{ a.notes|notes }}{% endif %}|{% if a.notes|notes_long %}long{% endif %}|"
+    "{% url 'success:activity_edit' a.pk %}|{% url 'success:activity_delete' a.pk %}|"
+    "company={{ a.company_id }}{% if a.relationship_id %}&amp;relationship={{ a.relationship_id }}"
+    "{% endif %}&amp;source_activity={{ a.pk }}"
+)
+
+
+def as_drawn(row: ActivityRow) -> str:
+    plain = [
+        row.when_iso,
+        row.when_title,
+        row.ago,
+        row.type_name,
+        row.type_key,
+        row.author,
+        row.duration,
+        row.company_name,
+        row.company_url,
+        row.relationship_name,
+        row.relationship_url,
+    ]
+    return "|".join(
+        [
+            *(escape(value) for value in plain),
+            "".join(f"{escape(name)};" for name in row.attendees),
+            row.notes,  # already HTML
+            "long" if row.notes_long else "",
+            escape(row.edit_url),
+            escape(row.delete_url),
+            escape(row.follow_up_query),
+        ]
+    )
+
+
+def kind(name: str) -> ActivityType:
+    return ActivityType.objects.get(name=name)
+
+
+@pytest.fixture
+def new_york(settings):
+    # Far enough from UTC that a time early in a UTC day falls on the day before.
+    settings.TIME_ZONE = "America/New_York"
+    timezone.activate("America/New_York")
+    yield
+    timezone.deactivate()
+
+
+@pytest.fixture
+def book(csm_user):
+    """One company's activities, one of each kind a row draws differently."""
+    company = CompanyFactory(name="Initech & Sons")
+    relationship = RelationshipFactory(company=company, name="Initech <Cloud>")
+    people = [
+        CompanyPersonFactory(
+            company=company, person=PersonFactory(first_name=first, last_name=last)
+        )
+        for first, last in (("Zoe", "Adams"), ("Al", "Baker"), ("Bo", "Adams"), ("", "Solo"))
+    ]
+    custom = ActivityType.objects.create(name="Site visit", order=9)
+    nameless = UserFactory(username="jdoe", first_name="", last_name="")
+    now = timezone.now().replace(microsecond=0)
+    made = [
+        ActivityFactory(
+            company=company,
+            subject="Plain call",
+            notes="",
+            duration_minutes=None,
+            author=csm_user,
+            occurred_at=now - dt.timedelta(minutes=5),
+        ),
+        ActivityFactory(
+            company=company,
+            relationship=relationship,
+            activity_type=kind("Meeting"),
+            subject="QBR <b>bold</b>",
+            notes='Deck https://docs.example/qbr?a=1&b=2.\n<img src=x onerror="alert(1)">',
+            duration_minutes=90,
+            occurred_at=now - dt.timedelta(days=3, hours=2),
+        ),
+        ActivityFactory(
+            company=company,
+            activity_type=custom,
+            subject="Visit",
+            notes="line\n" * 5 + "javascript:alert(1) ftp://x.example",
+            duration_minutes=60,
+            author=nameless,
+            # 02:30 UTC: the evening before in New York.
+            occurred_at=(now - dt.timedelta(days=40)).replace(hour=2, minute=30),
+        ),
+        ActivityFactory(
+            company=company,
+            activity_type=kind("Email"),
+            subject="Future",
+            notes="x" * 400,
+            occurred_at=now + dt.timedelta(hours=5),
+        ),
+    ]
+    made[1].attendees.set(people)
+    made[3].attendees.set(people[:1])
+    return company, made
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_rows_read_as_the_filters_drew_them(request, book, zone):
+    if zone != "UTC":
+        request.getfixturevalue("new_york")
+    company, made = book
+    page = activities_page(activities=Activity.objects.filter(company=company), size=10)
+
+    assert [row.pk for row in page.rows] == [made[3].pk, made[0].pk, made[1].pk, made[2].pk]
+    for row in page.rows:
+        activity = Activity.objects.get(pk=row.pk)
+        expected = AS_THE_FILTERS_DREW_IT.render(Context({"a": activity}))
+        assert as_drawn(row) == expected, activity.subject
+        assert row.key == str(activity.pk) and row.company_id == company.pk
+    if zone != "UTC":
+        visit = next(row for row in page.rows if row.subject == "Visit")
+        assert visit.when_title.endswith(", 21:30") or visit.when_title.endswith(", 22:30")
+
+
+def test_a_row_draws_links_only_for_web_addresses_and_escapes_the_rest(book):
+    company, made = book
+    rows = {
+        row.subject: row
+        for row in activities_page(activities=Activity.objects.filter(company=company)).rows
+    }
+    meeting, visit = rows["QBR <b>bold</b>"], rows["Visit"]
+    assert meeting.notes == (
+        'Deck <a href="https://docs.example/qbr?a=1&amp;b=2" rel="noopener noreferrer nofollow" '
+        'target="_blank">https://docs.example/qbr?a=1&amp;b=2</a>.<br>'
+        "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
+    )
+    assert "<a" not in visit.notes and visit.notes_long
+    assert meeting.attendees == ("Bo Adams", "Zoe Adams", "Al Baker", "Solo")
+    assert meeting.relationship_name == "Initech <Cloud>" and visit.relationship_url == ""
+    assert visit.author == "jdoe" and visit.type_key == "custom" and visit.duration == "1 h"
+    assert rows["Plain call"].notes == "" and rows["Plain call"].duration == ""
+
+
+def test_the_list_escapes_what_users_typed_and_shows_the_relationship(csm_client, book):
+    company, made = book
+    html = csm_client.get(TIMELINE, headers=HTMX).content.decode()
+    assert "QBR &lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold" not in html
+    assert "<img" not in html and "&lt;img src=x" in html
+    relationship = made[1].relationship
+    assert (
+        f'<a class="activity__where activity__where--relationship" '
+        f'href="{relationship.get_absolute_url()}">Initech &lt;Cloud&gt;</a>'
+    ) in html
+    assert (
+        f'<a class="activity__where" href="{company.get_absolute_url()}">Initech &amp; Sons</a>'
+    ) in html
+    assert 'class="activity-icon activity-icon--custom"' in html
+    assert '<span class="activity-type activity-type--meeting">Meeting</span>' in html
+
+
+def test_edit_and_delete_only_on_the_viewers_own_activities(csm_client, book):
+    _, made = book
+    html = csm_client.get(TIMELINE, headers=HTMX).content.decode()
+    mine, others = made[0], made[1:]
+    assert f'hx-get="{reverse("success:activity_edit", args=[mine.pk])}"' in html
+    assert f'hx-get="{reverse("success:activity_delete", args=[mine.pk])}"' in html
+    for activity in others:
+        assert reverse("success:activity_edit", args=[activity.pk]) not in html
+        assert reverse("success:activity_delete", args=[activity.pk]) not in html
+    assert html.count(">Edit</button>") == 1 and html.count(">Delete</button>") == 1
+
+
+def test_a_partner_user_sees_its_rows_with_controls_on_its_own(partner_a, partner_a_user):
+    from django.test import Client
+
+    company = CompanyFactory(name="Alpha Co", managed_by=partner_a)
+    hidden = CompanyFactory(name="Gamma Co")
+    own = ActivityFactory(company=company, subject="Partner call", author=partner_a_user)
+    ActivityFactory(company=company, subject="CSM call")
+    ActivityFactory(company=hidden, subject="Hidden call")
+    client = Client()
+    client.force_login(partner_a_user)
+
+    html = client.get(TIMELINE, headers=HTMX).content.decode()
+    assert "Partner call" in html and "CSM call" in html and "Hidden call" not in html
+    assert "Gamma Co" not in html
+    can_change = partner_a_user.has_perm("success.change_activity")
+    assert (reverse("success:activity_edit", args=[own.pk]) in html) == can_change
+    assert html.count(">Edit</button>") == (1 if can_change else 0)
+    rows = activities_page(activities=activities_visible_to(partner_a_user)).rows
+    assert [row.subject for row in rows] == ["CSM call", "Partner call"]
+
+
+def test_section_rows_on_a_relationship_name_no_relationship(csm_client, book):
+    company, made = book
+    relationship = made[1].relationship
+    from layouts.models import Layout
+    from layouts.sections import section_url
+
+    layout = LayoutFactory(
+        target=Layout.Target.RELATIONSHIP, relationship_type=relationship.relationship_type
+    )
+    section = SectionFactory(layout=layout, kind="timeline")
+    html = csm_client.get(section_url(relationship, section), headers=HTMX).content.decode()
+    assert "QBR &lt;b&gt;bold&lt;/b&gt;" in html and "Plain call" not in html
+    assert "activity__where--relationship" not in html
+    assert "Bo Adams" in html and "1 h 30 min" in html
