@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from companies.models import Company, Person
-from gainsight_lite.forms import user_label
+from gainsight_lite.forms import name_label
 from gainsight_lite.http import parse_id
 from partners.access import (
     AnyUser,
@@ -105,10 +105,7 @@ def timeline_authors(*, activities: QuerySet[Activity], small: bool = True) -> l
     found = users.order_by("first_name", "last_name", "username").values_list(
         "pk", "first_name", "last_name", "username"
     )
-    return [
-        Author(pk, user_label(User(first_name=first, last_name=last, username=username)))
-        for pk, first, last, username in found
-    ]
+    return [Author(pk, name_label(first, last, username)) for pk, first, last, username in found]
 
 
 @dataclass(frozen=True)
@@ -317,12 +314,10 @@ def _rows(found: list[dict[str, Any]]) -> list[ActivityRow]:
             key = type_key(type_name)
             looks[type_name] = (key, type_icon(key))
         if author_id not in authors:
-            authors[author_id] = user_label(
-                User(
-                    first_name=values["author__first_name"],
-                    last_name=values["author__last_name"],
-                    username=values["author__username"],
-                )
+            authors[author_id] = name_label(
+                values["author__first_name"],
+                values["author__last_name"],
+                values["author__username"],
             )
         occurred_at, text = values["occurred_at"], values["notes"]
         local = timezone.localtime(occurred_at)
