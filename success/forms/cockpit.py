@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils.choices import BaseChoiceIterator
 
 from companies.models import Company
-from gainsight_lite.forms import RelationshipChoiceField, UserChoiceField, user_label
+from gainsight_lite.forms import (
+    QuickSelect,
+    RelationshipChoiceField,
+    UserChoiceField,
+)
 from gainsight_lite.http import parse_id
 from gainsight_lite.versions import VersionField, version_of
 from partners.access import (
@@ -49,6 +55,21 @@ class DateInput(forms.DateInput):
 # ---------- the Cockpit's filters ----------
 
 
+class ReadyChoices(BaseChoiceIterator):
+    """Choices already in their (value, label) form, which a field and its widget keep as they
+    are: a plain list is normalised item by item on each assignment (the field's, then its
+    widget's), 1-2 ms of CPU for the owner filter's couple of hundred colleagues."""
+
+    def __init__(self, choices: list[tuple[str, str]]) -> None:
+        self.choices = choices
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.choices)
+
+    def __len__(self) -> int:
+        return len(self.choices)
+
+
 class CockpitFilterForm(forms.Form):
     """Reads the Cockpit's query string; a value it does not accept is ignored, never an error.
 
@@ -61,12 +82,14 @@ class CockpitFilterForm(forms.Form):
         choices=[(GROUP_BY_DUE, "Due date"), (GROUP_BY_PRIORITY, "Priority")],
         widget=forms.RadioSelect,
     )
-    owner = forms.ChoiceField(label="Owner", required=False)
-    type = forms.ChoiceField(label="Type", required=False)
-    priority = forms.ChoiceField(label="Priority", required=False)
-    status = forms.ChoiceField(label="Status", required=False)
+    owner = forms.ChoiceField(label="Owner", required=False, widget=QuickSelect)
+    type = forms.ChoiceField(label="Type", required=False, widget=QuickSelect)
+    priority = forms.ChoiceField(label="Priority", required=False, widget=QuickSelect)
+    status = forms.ChoiceField(label="Status", required=False, widget=QuickSelect)
     company = forms.CharField(label="Company", required=False)
-    relationship_type = forms.ChoiceField(label="Relationship type", required=False)
+    relationship_type = forms.ChoiceField(
+        label="Relationship type", required=False, widget=QuickSelect
+    )
     snoozed = forms.BooleanField(label="Show snoozed", required=False)
 
     def __init__(
@@ -76,7 +99,7 @@ class CockpitFilterForm(forms.Form):
         priorities: list[CTAPriority],
         statuses: list[CTAStatus],
         relationship_types: list[RelationshipType],
-        owners: list[User],
+        owners: list[tuple[int, str]],
         default_owner: str = OWNER_ME,
         **kwargs: Any,
     ) -> None:
@@ -85,12 +108,14 @@ class CockpitFilterForm(forms.Form):
         self._types = {str(t.pk): t for t in types}
         self._priorities = {str(p.pk): p for p in priorities}
         fields = self.fields
-        fields["owner"].choices = [  # type: ignore[attr-defined]
-            (OWNER_ME, "Me"),
-            (OWNER_ANYONE, "Anyone"),
-            (OWNER_NOBODY, "Nobody (unassigned)"),
-            *((str(u.pk), user_label(u)) for u in owners),
-        ]
+        fields["owner"].choices = ReadyChoices(  # type: ignore[attr-defined]
+            [
+                (OWNER_ME, "Me"),
+                (OWNER_ANYONE, "Anyone"),
+                (OWNER_NOBODY, "Nobody (unassigned)"),
+                *((str(pk), label) for pk, label in owners),
+            ]
+        )
         fields["owner"].initial = default_owner
         fields["type"].choices = [  # type: ignore[attr-defined]
             ("", "All types"),

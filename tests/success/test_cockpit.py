@@ -127,14 +127,20 @@ def test_the_page_groups_by_due_date_on_a_fixed_day(csm_user):
     listing = cockpit_page(
         user=csm_user, filters=CockpitFilters(), page_number=None, today=WEDNESDAY
     )
-    assert [(g.key, [r.cta.name for r in g.rows]) for g in listing.groups] == [
+    assert [(g.key, [r["name"] for r in g.rows]) for g in listing.groups] == [
         (OVERDUE, ["Last week"]),
         (TODAY, ["Today"]),
         (THIS_WEEK, ["Friday"]),
         (LATER, ["Next month"]),
         (NO_DUE_DATE, ["Someday"]),
     ]
-    assert [r.overdue for g in listing.groups for r in g.rows] == [True, False, False, False, False]
+    assert [r["overdue"] for g in listing.groups for r in g.rows] == [
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_the_page_groups_by_priority(csm_user):
@@ -161,7 +167,7 @@ def test_the_page_groups_by_priority(csm_user):
         page_number=None,
         today=WEDNESDAY,
     )
-    assert [(g.label, [r.cta.name for r in g.rows]) for g in listing.groups] == [
+    assert [(g.label, [r["name"] for r in g.rows]) for g in listing.groups] == [
         ("High", ["High first", "High soon"]),
         ("Medium", ["Medium"]),
         ("Low", ["Low later"]),
