@@ -32,7 +32,8 @@ ABOVE_THE_FOLD = 2
 def _header(request: HttpRequest, subject: Company | Relationship) -> dict[str, Any]:
     """The breadcrumb: only ancestors the viewer may see, with a gap where hidden ones sit."""
     company = subject if isinstance(subject, Company) else subject.company
-    ancestors = company_ancestors(user=request.user, company=company)
+    # A company at the top of its family has no ancestors to look for.
+    ancestors = company_ancestors(user=request.user, company=company) if company.level else []
     context: dict[str, Any] = {
         "ancestors": ancestors,
         "gap_before_subject": company_hierarchy_gap(company=company, ancestors=ancestors),
@@ -50,6 +51,7 @@ def _placeholders(
     sections: list[Section],
     focus: Section | None,
 ) -> list[dict[str, Any]]:
+    """The page's section slots, display-ready: what the template shows, computed here once."""
     rows = []
     # Partner users get the kinds allowed to them only, whatever the layout holds.
     shown = [
@@ -58,6 +60,9 @@ def _placeholders(
         if (kind := REGISTRY.get(section.kind)) is not None
         and section_kind_allowed(request.user, kind)
     ]
+    # A section's URL is the page's followed by sections/<id>/ (layouts/urls.py): one
+    # reverse() per page rather than one per section (a test compares it with section_url).
+    prefix = f"{subject.get_absolute_url()}sections/"
     for index, section in enumerate(shown):
         kind = REGISTRY[section.kind]
         if section.collapsed:
@@ -65,13 +70,17 @@ def _placeholders(
         else:
             # intersect (an IntersectionObserver) fires reliably however fast the user scrolls.
             trigger = "load" if index < ABOVE_THE_FOLD else "intersect once"
+        focused = focus is not None and focus.pk == section.pk
         rows.append(
             {
-                "section": section,
-                "kind": kind,
-                "url": section_url(subject, section),
+                "id": section.pk,
+                "title": section.title,
+                "kind_key": kind.key,
+                "skeleton_height": kind.skeleton_height,
+                "url": f"{prefix}{section.pk}/",
                 "trigger": trigger,
-                "focused": focus is not None and focus.pk == section.pk,
+                "open": focused or not section.collapsed,
+                "focused": focused,
             }
         )
     return rows

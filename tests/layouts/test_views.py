@@ -152,6 +152,41 @@ def test_the_first_two_sections_load_at_once_the_rest_when_revealed_or_opened(
     assert list(triggers(html)) == list(expected), "in the layout's order"
 
 
+def test_each_placeholder_loads_and_links_its_sections_own_url_on_c360_and_r360(
+    csm_client, company, c360
+):
+    """The page writes the section URLs from its own (one reverse): the same as section_url."""
+    relationship = RelationshipFactory(company=company)
+    r360 = LayoutFactory(
+        target=Layout.Target.RELATIONSHIP, relationship_type=relationship.relationship_type
+    )
+    SectionFactory(layout=r360, kind="summary", title="Summary", order=1)
+    SectionFactory(layout=r360, kind="attributes", title="Fields", order=2)
+    for subject, layout in ((company, c360), (relationship, r360)):
+        html = csm_client.get(page_url(subject)).content.decode()
+        urls = [section_url(subject, section) for section in layout.sections.all()]
+        assert list(triggers(html)) == urls
+        assert re.findall(r'<a class="section__link" href="([^"]+)"', html) == urls
+
+
+def test_a_top_level_companys_page_does_not_look_for_ancestors(
+    csm_client, django_assert_max_num_queries
+):
+    top = CompanyFactory(name="Holding")
+    child = CompanyFactory(name="Subsidiary", parent=top)
+    layout_default_ensure()
+
+    def ancestor_queries(subject: Company) -> list[str]:
+        with django_assert_max_num_queries(15) as captured:
+            html = csm_client.get(page_url(subject)).content.decode()
+        crumbs = re.findall(r'<nav class="breadcrumbs".*?</nav>', html, re.S)[0]
+        assert ("Holding</a>" in crumbs) is (subject == child)
+        return [q["sql"] for q in captured.captured_queries if '"lft" <' in q["sql"]]
+
+    assert ancestor_queries(top) == []
+    assert len(ancestor_queries(child)) == 1
+
+
 def test_a_collapsed_section_is_closed_and_the_others_open(csm_client, company, c360):
     html = csm_client.get(page_url(company)).content.decode()
     details = re.findall(
