@@ -3,6 +3,7 @@ with the log dialog that both the /timeline/ page and the 360 timeline section a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, cast
 
 from django import forms
@@ -13,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 
 from companies.models import Company, CompanyPerson
 from companies.selectors import company_people_choices
@@ -33,6 +35,18 @@ from success.selectors.timeline import (
 from success.services import activity_log
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class ReadyChoices(BaseChoiceIterator):
+    """Choices already in (value, label) form. Django keeps a BaseChoiceIterator as it is,
+    where a list is normalized pair by pair, on the field and again on its widget: for the
+    few hundred authors of the whole book, milliseconds per page."""
+
+    def __init__(self, choices: list[tuple[Any, str]]) -> None:
+        self.choices = choices
+
+    def __iter__(self) -> Iterator[tuple[Any, str]]:
+        return iter(self.choices)
 
 
 class TimelineFilterForm(forms.Form):
@@ -66,14 +80,12 @@ class TimelineFilterForm(forms.Form):
         self._types = {kind.pk: kind for kind in types}
         self._authors = {user.pk: user for user in authors}
         self._company = company
-        self.fields["type"].choices = [  # type: ignore[attr-defined]
-            ("", "All types"),
-            *((kind.pk, kind.name) for kind in types),
-        ]
-        self.fields["author"].choices = [  # type: ignore[attr-defined]
-            ("", "Anyone"),
-            *authors,
-        ]
+        self.fields["type"].choices = ReadyChoices(  # type: ignore[attr-defined]
+            [("", "All types"), *((kind.pk, kind.name) for kind in types)]
+        )
+        self.fields["author"].choices = ReadyChoices(  # type: ignore[attr-defined]
+            [("", "Anyone"), *authors]
+        )
 
     def filters(self) -> TimelineFilters:
         """The accepted filters; a field with a value the form refused is left out."""
