@@ -24,7 +24,9 @@ from companies.services import (
     company_tree_refresh,
     hierarchy_lock,
 )
+from gainsight_lite.admin_lists import LargeTablePaginator, indexed_search
 from gainsight_lite.audit_admin import AuditedAdmin
+from gainsight_lite.search_index import text_matches
 from partners.admin import assign_to_partner, deleted_objects_with_grants, remove_partner
 from partners.services import partner_assign, partner_unassign
 
@@ -84,11 +86,15 @@ class CompanyAdmin(AuditedAdmin):  # with its History page (the audit trail)
         ("csm", admin.RelatedOnlyFieldListFilter),
         "managed_by",
     )
-    search_fields = ("name", "=external_id")
+    # The search box and the autocompletes that pick a company search the search index (name
+    # or external ID containing the text), not LIKE '%text%' over 100k rows: see
+    # get_search_results.
+    search_fields = ("name", "external_id")
     autocomplete_fields = ("parent", "csm", "managed_by")
     ordering = ("tree_id", "lft")
     show_full_result_count = False
     list_per_page = 50
+    paginator = LargeTablePaginator
     actions = [assign_to_partner, remove_partner]
     readonly_fields = ("place_in_hierarchy", "created_at", "updated_at")
     fieldsets = (
@@ -144,7 +150,9 @@ class CompanyAdmin(AuditedAdmin):  # with its History page (the audit trail)
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Company], search_term: str
     ) -> tuple[QuerySet[Company], bool]:
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        queryset, may_have_duplicates = indexed_search(
+            queryset, search_term, lambda term: text_matches("company", term)
+        )
         # The parent autocomplete offers only companies that can still have children.
         if request.GET.get("model_name") == "company" and request.GET.get("field_name") == "parent":
             queryset = queryset.filter(level__lt=MAX_LEVEL)

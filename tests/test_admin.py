@@ -638,3 +638,99 @@ def test_deleting_companies_in_bulk_keeps_the_tree_numbers_right(admin_client):
         response.content.decode()
     )
     assert Company.objects.count() == 2
+
+
+# The large tables' changelists: search through the index, deep pages, counts -----------
+
+
+def test_company_search_finds_a_part_of_a_name_or_of_an_external_id(admin_client):
+    initech = CompanyFactory(name="Initech Holdings", external_id="CRM-4711")
+    umbrella = CompanyFactory(name="Umbrella", external_id="ERP-0815")
+    url = admin_url(Company, "changelist")
+    for term, expected in (("tech hold", [initech]), ("4711", [initech]), ("rp-08", [umbrella])):
+        response = admin_client.get(url, {"q": term})
+        assert list(response.context["cl"].result_list) == expected, term
+    # A NUL byte is cleaned away before the query (PostgreSQL would refuse it).
+    response = admin_client.get(url, {"q": "Initech\x00"})
+    assert list(response.context["cl"].result_list) == [initech]
+
+
+def test_relationship_search_finds_its_name_or_its_company(admin_client):
+    initech = CompanyFactory(name="Initech", external_id="CRM-4711")
+    by_company = RelationshipFactory(company=initech, name="Support plan")
+    by_name = RelationshipFactory(name="Initech migration")
+    RelationshipFactory(name="Something else")
+    url = admin_url(Relationship, "changelist")
+    for term, expected in (
+        ("Initech", {by_company, by_name}),
+        ("CRM-47", {by_company}),
+        ("migration", {by_name}),
+        ("nothing like it", set()),
+    ):
+        response = admin_client.get(url, {"q": term})
+        assert set(response.context["cl"].result_list) == expected, term
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_relationship_list_is_newest_first_in_a_fixed_number_of_queries(
+    admin_client, django_assert_max_num_queries, size
+):
+    for number in range(size):
+        RelationshipFactory(name=f"Plan {number}", csm=UserFactory(), managed_by=PartnerFactory())
+    # The session, the user, the partner check, the two filters' choices (types, partners),
+    # the count and the page.
+    with django_assert_max_num_queries(7):
+        response = admin_client.get(admin_url(Relationship, "changelist"))
+    rows = list(response.context["cl"].result_list)
+    assert [r.pk for r in rows] == sorted((r.pk for r in rows), reverse=True)
+    assert len(rows) == size
+
+
+def test_a_deep_page_reads_its_keys_then_its_rows(monkeypatch, django_assert_num_queries):
+    from gainsight_lite import admin_lists
+
+    monkeypatch.setattr(admin_lists, "DEFER_FROM", 2)
+    companies = [CompanyFactory(name=f"Company {n:02}", csm=UserFactory()) for n in range(7)]
+    listed = Company.objects.select_related("csm").order_by("-name", "pk")
+    paginator = admin_lists.LargeTablePaginator(listed, 2)
+    with django_assert_num_queries(2):  # the count, then the first page as Django reads it
+        first = list(paginator.page(1).object_list)
+    assert first == companies[:-3:-1]
+    # Past DEFER_FROM: the keys of the page, then its rows with their joins, in the list's order.
+    with django_assert_num_queries(2):
+        page = paginator.page(3)
+        rows = list(page.object_list)
+        names = [row.csm.username for row in rows]
+    assert rows == [companies[2], companies[1]]
+    assert names == [companies[2].csm.username, companies[1].csm.username]
+    assert (page.number, paginator.count, paginator.num_pages) == (3, 7, 4)
+    assert list(paginator.page(4).object_list) == [companies[0]]
+
+
+def test_the_unfiltered_count_is_the_planners_estimate_only_on_postgresql(
+    monkeypatch, django_assert_num_queries
+):
+    from django.db import connection
+
+    from gainsight_lite import admin_lists
+
+    for number in range(3):
+        CompanyFactory(name=f"Company {number}")
+    one = Company.objects.filter(name="Company 1")
+    filtered = admin_lists.LargeTablePaginator(one, 50)
+    assert admin_lists.unfiltered_count(one) is None
+    assert filtered.count == 1
+    # Under ESTIMATE_FROM rows (as estimated): exact, in one query.
+    with django_assert_num_queries(1):
+        assert admin_lists.LargeTablePaginator(Company.objects.order_by("pk"), 50).count == 3
+    if connection.vendor != "postgresql":
+        assert admin_lists.unfiltered_count(Company.objects.all()) is None
+        return
+    # A large table (as analyzed, before two more rows came): the estimate, no row read.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE companies_company")
+    CompanyFactory(name="Company 3")
+    CompanyFactory(name="Company 4")
+    monkeypatch.setattr(admin_lists, "ESTIMATE_FROM", 2)
+    assert admin_lists.LargeTablePaginator(Company.objects.order_by("pk"), 50).count == 3
+    assert Company.objects.count() == 5
