@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.signals import post_migrate
 from django.http import Http404
 
 from companies.models import Company
@@ -44,17 +45,48 @@ def partner_of(user: AnyUser) -> Partner | None:
         return None
     # Cached on the user object: every access check of a request asks again.
     if not hasattr(user, "_partner_cache"):
-        user._partner_cache = Partner.objects.filter(members__user=user).first()  # type: ignore[union-attr,attr-defined]
-    partner: Partner | None = user._partner_cache  # type: ignore[union-attr,attr-defined]
-    return partner
+        partners = Partner.objects.filter(members__user=user)
+        # While the view permissions' ids are unknown, they are read with the partner (the
+        # same query): a partner user's lists then filter on the ids as constants.
+        missing = [key for key in _LISTED if key not in _permission_ids]
+        if missing:
+            partners = partners.annotate(
+                **{
+                    f"_permission_{number}": Subquery(_permission_query(*key))
+                    for number, key in enumerate(missing)
+                }
+            )
+        partner = partners.first()
+        if partner is not None:
+            for number, key in enumerate(missing):
+                found = getattr(partner, f"_permission_{number}")
+                if found is not None:
+                    _permission_ids[key] = found
+        user._partner_cache = partner  # type: ignore[union-attr,attr-defined]
+    cached: Partner | None = user._partner_cache  # type: ignore[union-attr,attr-defined]
+    return cached
 
 
 def is_partner_user(user: AnyUser) -> bool:
     return partner_of(user) is not None
 
 
-def _permission(model: RecordModel, action: str) -> QuerySet[Permission, Any]:
-    """The permission's id as a constant subquery: no join to auth_permission per row."""
+# The ids of the permissions partner users' lists filter on, by (model, action), kept for the
+# process: a permission's row does not change while the application runs. Read along with a
+# partner (`partner_of`), no query of their own; emptied whenever the tables are (re)built
+# (post_migrate: migrate, and flush, which can give the permissions new ids).
+_LISTED: list[tuple[RecordModel, str]] = [(Company, "view"), (Relationship, "view")]
+_permission_ids: dict[tuple[RecordModel, str], int] = {}
+
+
+def _forget_permission_ids(**kwargs: Any) -> None:
+    _permission_ids.clear()
+
+
+post_migrate.connect(_forget_permission_ids, dispatch_uid="partners.access.permission_ids")
+
+
+def _permission_query(model: RecordModel, action: str) -> QuerySet[Permission, Any]:
     return (
         Permission.objects.filter(
             content_type__app_label=model._meta.app_label,
@@ -63,6 +95,13 @@ def _permission(model: RecordModel, action: str) -> QuerySet[Permission, Any]:
         .order_by()
         .values("pk")[:1]
     )
+
+
+def _permission(model: RecordModel, action: str) -> Any:
+    """The permission's id as a constant — the id when known, else a subquery (a lookup's
+    value either way: `int | QuerySet`): no join to auth_permission per row."""
+    known = _permission_ids.get((model, action))
+    return known if known is not None else _permission_query(model, action)
 
 
 def _joined(model: RecordModel, partner: Partner, action: str) -> Q:
