@@ -17,7 +17,7 @@ from companies.selectors import (
     csm_choices,
     person_by_email,
 )
-from gainsight_lite.forms import UserChoiceField
+from gainsight_lite.forms import QuickSelect, UserChoiceField
 from gainsight_lite.http import parse_id
 from partners.access import AnyUser, companies_visible_to
 
@@ -36,10 +36,14 @@ class CompanyFilterForm(forms.Form):
     # The search box itself is written in the template: it carries its own htmx trigger.
     q = forms.CharField(label="Search", required=False)
     segment = forms.ChoiceField(
-        required=False, choices=[("", "All segments"), *Company.Segment.choices]
+        required=False,
+        choices=[("", "All segments"), *Company.Segment.choices],
+        widget=QuickSelect,
     )
     status = forms.ChoiceField(
-        required=False, choices=[("", "All statuses"), *Company.Status.choices]
+        required=False,
+        choices=[("", "All statuses"), *Company.Status.choices],
+        widget=QuickSelect,
     )
     csm = UserChoiceField(
         label="CSM", required=False, queryset=User.objects.none(), empty_label="All CSMs"
@@ -48,6 +52,7 @@ class CompanyFilterForm(forms.Form):
         label="Sort by",
         required=False,
         choices=[(key, label) for key, (label, _) in SORTS.items()],
+        widget=QuickSelect,
     )
 
     def __init__(self, *args: Any, user: AnyUser, **kwargs: Any) -> None:

@@ -212,7 +212,7 @@ def visible_company_ids(*, user: AnyUser, company_ids: set[int]) -> set[int]:
 class _CountedPaginator(Paginator):
     """A paginator told its count (read more cheaply than by counting its rows)."""
 
-    def __init__(self, object_list: QuerySet[Company], per_page: int, *, count: int) -> None:
+    def __init__(self, object_list: QuerySet[Company, Any], per_page: int, *, count: int) -> None:
         super().__init__(object_list, per_page)
         self._known_count = count
 
@@ -261,24 +261,22 @@ def company_list_page(
     sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
     partner = is_partner_user(user)
     tree = sort == DEFAULT_SORT and not filters.narrowed and not partner
-    listed = _row_values(companies_filtered(user=user, filters=filters), partner=partner)
     if filters.narrowed:
-        paginator = Paginator(listed, PAGE_SIZE)
+        listed = companies_filtered(user=user, filters=filters)
+        paginator: Paginator[Any] = Paginator(_row_values(listed, partner=partner), PAGE_SIZE)
+        # get_page: a number out of range gives the last page, anything not a number the first.
+        page = paginator.get_page(page_number)
     else:
-        # Nothing narrows the list: the count comes from the grants, no company row read.
-        paginator = _CountedPaginator(listed, PAGE_SIZE, count=_visible_size(user))
-    # get_page: a number out of range gives the last page, anything not a number the first.
-    page = paginator.get_page(page_number)
-    offset = (page.number - 1) * PAGE_SIZE
-    if (
-        not filters.narrowed
-        and sort in INDEXED_SORTS
-        and _walk_is_cheaper(user=user, offset=offset)
-    ):
-        walked = _row_values(
-            companies_filtered(user=user, filters=filters, in_order=True), partner=partner
+        # Nothing narrows the list: the count comes from the grants, no company row read, and
+        # the page's number from it (Django's rules, on a range) before the query is chosen.
+        count = _visible_size(user)
+        number = Paginator(range(count), PAGE_SIZE).get_page(page_number).number
+        walk = sort in INDEXED_SORTS and _walk_is_cheaper(
+            user=user, offset=(number - 1) * PAGE_SIZE
         )
-        page.object_list = walked[offset : offset + PAGE_SIZE]
+        listed = companies_filtered(user=user, filters=filters, in_order=walk)
+        paginator = _CountedPaginator(_row_values(listed, partner=partner), PAGE_SIZE, count=count)
+        page = paginator.page(number)
     values = list(page.object_list)
     counts = relationship_counts(user=user, company_ids=[v["pk"] for v in values])
     rows = company_rows(values, counts=counts, tree=tree)

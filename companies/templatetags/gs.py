@@ -7,6 +7,7 @@ typed by a user can never become HTML.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 from gainsight_lite.forms import user_label
 from partners.access import group_names, partner_of
@@ -137,10 +139,18 @@ def renewal_urgency(value: dt.date | None) -> str:
 
 
 def short_date(value: dt.date | None) -> str:
-    """A date as the lists write it, "Nov 23, 2026": the text of `{{ value|date:"M j, Y" }}`."""
+    """A date as the lists write it, "Nov 23, 2026": the text of `{{ value|date:"M j, Y" }}`
+    (`DATE_FORMAT`), with the month's name looked up once per language instead of a
+    `date_format()` per date (30 µs, the most of a list row's cost)."""
     if value is None:
         return ""
-    return date_format(value, DATE_FORMAT)
+    return f"{_month_abbreviation(value.month, get_language())} {value.day}, {value.year:04d}"
+
+
+@functools.cache
+def _month_abbreviation(month: int, language: str | None) -> str:
+    """ "Nov": the "M" of a date format in `language` (the active one when called)."""
+    return date_format(dt.date(2000, month, 1), "M")
 
 
 def id_urls(viewname: str) -> Callable[[int], str]:

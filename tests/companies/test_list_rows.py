@@ -154,7 +154,14 @@ def test_id_urls_writes_what_reverse_writes_under_any_script_prefix():
 
 def test_date_and_days_text_match_the_filters():
     today = dt.date.today()
-    for day in (None, today, today + dt.timedelta(days=1), today - dt.timedelta(days=400)):
+    every_month = [dt.date(987, month, 1 + month) for month in range(1, 13)]
+    for day in (
+        None,
+        today,
+        today + dt.timedelta(days=1),
+        today - dt.timedelta(days=400),
+        *every_month,
+    ):
         old = Template('{{ d|date:"M j, Y" }}').render(Context({"d": day}))
         assert short_date(day) == old
         assert days_left(day) == Template("{% load gs %}{{ d|days_left }}").render(
