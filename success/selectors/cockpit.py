@@ -19,6 +19,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import SafeString
 
 from companies.models import Company
 from companies.templatetags.gs import DATE_FORMAT, days_text, days_until, id_urls
@@ -134,7 +135,7 @@ class CTARow(TypedDict):
     `display_name`), so a row reads as it did when drawn by them.
     """
 
-    pk: int
+    pk: str  # as text: a number drawn by a template goes through number formatting
     name: str
     is_closed: bool
     status_name: str
@@ -148,6 +149,7 @@ class CTARow(TypedDict):
     priority_id: int
     priority_name: str
     priority_colour: str  # a safe #rgb/#rrggbb, or empty
+    priority_dot: SafeString  # `{% colour_dot priority_colour %}`
     due_date: dt.date | None
     due_text: str  # "Nov 23, 2026"
     due_short: str  # "Nov 23"
@@ -160,6 +162,8 @@ class CTARow(TypedDict):
     status_url: str
     tasks_done: int
     tasks_total: int
+    tasks: str  # "1/3", empty without tasks
+    tasks_all_done: bool
 
 
 def safe_colour(value: str) -> str:
@@ -214,6 +218,7 @@ class RowMaker:
         self.company_url = id_urls("layouts:company")
         self.relationship_url = id_urls("layouts:relationship")
         self._dates: dict[tuple[Any, str], str] = {}
+        self._dots: dict[str, SafeString] = {}
 
     def date(self, value: dt.date | dt.datetime | None, format: str) -> str:
         """`value|date:format`: a time in the current time zone, as the filter draws it."""
@@ -227,14 +232,26 @@ class RowMaker:
             text = self._dates[key] = date_format(local, format)
         return text
 
+    def dot(self, colour: str) -> SafeString:
+        """`{% colour_dot colour %}`, drawn once per colour."""
+        dot = self._dots.get(colour)
+        if dot is None:
+            # Imported here: the template tags' module reads this one.
+            from success.templatetags.scores import colour_dot
+
+            dot = self._dots[colour] = colour_dot(colour)
+        return dot
+
     def row(self, values: dict[str, Any], counts: dict[str, int]) -> CTARow:
         pk = values["pk"]
+        colour = safe_colour(values["priority__colour"])
+        done, total = counts.get("done", 0), counts.get("total", 0)
         due = values["due_date"]
         snoozed = values["snoozed_until"]
         is_closed = values["is_closed"]
         relationship_id = values["relationship_id"]
         return {
-            "pk": pk,
+            "pk": str(pk),
             "name": values["name"],
             "is_closed": is_closed,
             "status_name": values["status__name"],
@@ -247,7 +264,8 @@ class RowMaker:
             "type_name": values["cta_type__name"],
             "priority_id": values["priority_id"],
             "priority_name": values["priority__name"],
-            "priority_colour": safe_colour(values["priority__colour"]),
+            "priority_colour": colour,
+            "priority_dot": self.dot(colour),
             "due_date": due,
             "due_text": self.date(due, DATE_FORMAT),
             "due_short": self.date(due, "M j"),
@@ -262,8 +280,10 @@ class RowMaker:
             else "",
             "detail_url": self.cta_url(pk),
             "status_url": self.status_url(pk),
-            "tasks_done": counts.get("done", 0),
-            "tasks_total": counts.get("total", 0),
+            "tasks_done": done,
+            "tasks_total": total,
+            "tasks": f"{done}/{total}" if total else "",
+            "tasks_all_done": bool(total) and done == total,
         }
 
 

@@ -36,7 +36,7 @@ COCKPIT = reverse("success:cockpit")
 HTMX = {"HX-Request": "true"}
 # What the templates drew from the CTA before its rows were built in Python.
 AS_THE_FILTERS_DREW_IT = Template(
-    "{% load gs %}"
+    "{% load gs scores %}"
     '{{ cta.due_date|date:"M j, Y" }}|{{ cta.due_date|date:"M j" }}|{{ cta.due_date|days_left }}|'
     "{% if cta.owner %}{{ cta.owner|display_name }}{% endif %}|"
     '{% if cta.is_closed %}{{ cta.closed_at|date:"M j" }}{% endif %}|'
@@ -47,32 +47,35 @@ AS_THE_FILTERS_DREW_IT = Template(
     "{{ cta.relationship.relationship_type.name }}{% else %}||{% endif %}|"
     "{{ cta.status.name }}|{{ cta.reason.name|default:'' }}|{{ cta.cta_type.name }}|"
     "{{ cta.priority.name }}|{% url 'success:cta_detail' cta.pk %}|"
-    "{% url 'success:cta_status' cta.pk %}"
+    "{% url 'success:cta_status' cta.pk %}|{% colour_dot cta.priority.colour %}|{{ cta.pk }}"
 )
 
 
 def as_drawn(row: CTARow) -> str:
-    return "|".join(
-        escape(value)
-        for value in (
-            row["due_text"],
-            row["due_short"],
-            row["days_left"],
-            row["owner_name"],
-            row["closed_on"],
-            row["snoozed_until"],
-            row["company_name"],
-            row["company_url"],
-            row["relationship_name"],
-            row["relationship_url"],
-            row["relationship_type_name"],
-            row["status_name"],
-            row["reason_name"],
-            row["type_name"],
-            row["priority_name"],
-            row["detail_url"],
-            row["status_url"],
+    return (
+        "|".join(
+            escape(value)
+            for value in (
+                row["due_text"],
+                row["due_short"],
+                row["days_left"],
+                row["owner_name"],
+                row["closed_on"],
+                row["snoozed_until"],
+                row["company_name"],
+                row["company_url"],
+                row["relationship_name"],
+                row["relationship_url"],
+                row["relationship_type_name"],
+                row["status_name"],
+                row["reason_name"],
+                row["type_name"],
+                row["priority_name"],
+                row["detail_url"],
+                row["status_url"],
+            )
         )
+        + f"|{row['priority_dot']}|{row['pk']}"
     )
 
 
@@ -184,6 +187,9 @@ def test_the_rows_overdue_snoozed_closed_and_task_counts(new_york, csm_user, boo
     assert not unowned["overdue"] and unowned["tasks_total"] == 0
     assert closed["is_closed"] and closed["closed_on"] == "Mar 9"
     assert (closed["tasks_done"], closed["tasks_total"]) == (2, 2)
+    assert (closed["tasks"], closed["tasks_all_done"]) == ("2/2", True)
+    assert (overdue["tasks"], overdue["tasks_all_done"]) == ("1/3", False)
+    assert (unowned["tasks"], unowned["tasks_all_done"]) == ("", False)
 
 
 def test_a_closed_ctas_past_due_date_is_not_overdue(csm_user):
