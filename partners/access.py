@@ -20,8 +20,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser, Permission, User
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Exists, IntegerField, Model, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_migrate
 from django.http import Http404
 
@@ -52,7 +55,7 @@ def partner_of(user: AnyUser) -> Partner | None:
         if missing:
             partners = partners.annotate(
                 **{
-                    f"_permission_{number}": Subquery(_permission_query(*key))
+                    f"_permission_{number}": _permission_sql(*key)
                     for number, key in enumerate(missing)
                 }
             )
@@ -84,6 +87,20 @@ def _forget_permission_ids(**kwargs: Any) -> None:
 
 
 post_migrate.connect(_forget_permission_ids, dispatch_uid="partners.access.permission_ids")
+
+
+def _permission_sql(model: RecordModel, action: str) -> RawSQL:
+    """`_permission_query` as SQL written out: an internal user's partner lookup carries it
+    until a partner user's has read the ids, so it costs no compiling of subqueries."""
+    quote = connection.ops.quote_name
+    return RawSQL(
+        f"SELECT p.{quote('id')} FROM {quote(Permission._meta.db_table)} p"
+        f" INNER JOIN {quote(ContentType._meta.db_table)} c"
+        f" ON p.{quote('content_type_id')} = c.{quote('id')}"
+        f" WHERE c.{quote('app_label')} = %s AND p.{quote('codename')} = %s",
+        (model._meta.app_label, f"{action}_{model._meta.model_name}"),
+        output_field=IntegerField(),
+    )
 
 
 def _permission_query(model: RecordModel, action: str) -> QuerySet[Permission, Any]:
