@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import prefetch_related_objects
@@ -33,13 +34,17 @@ class Viewer:
 
     user: AnyUser
     is_partner: bool
-    groups: set[str] = field(default_factory=set)
+
+    @cached_property
+    def groups(self) -> set[str]:
+        """The lower-cased names of the viewer's groups, read when a condition asks (one
+        query, shared with the user menu's role: a partner user's page may need neither)."""
+        return {name.lower() for name in group_names(self.user)}
 
 
 def viewer_for(user: AnyUser) -> Viewer:
-    """The viewer facts for `user` (one query for the group names)."""
-    groups = {name.lower() for name in group_names(user)}
-    return Viewer(user=user, is_partner=is_partner_user(user), groups=groups)
+    """The viewer facts for `user` (the group names are read only if a condition asks)."""
+    return Viewer(user=user, is_partner=is_partner_user(user))
 
 
 def condition_fields(layout: Layout) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -241,3 +242,20 @@ def test_a_change_made_by_another_process_is_seen(default, csm_user):
     # A layout added elsewhere (bulk_create sends no signal either) is a candidate at once.
     Layout.objects.bulk_create([Layout(name="First", target=Layout.Target.COMPANY, priority=0)])
     assert layout_for(subject=company, viewer=viewer).name == "First"
+
+
+def test_the_viewers_groups_are_read_only_when_a_condition_asks(
+    default, csm_user, django_assert_num_queries
+):
+    partner_user = PartnerUserFactory().user
+    company = CompanyFactory()
+    layout_for(subject=company, viewer=viewer_for(partner_user))  # the layouts read once
+    with django_assert_num_queries(1):  # the layouts' stamp: no group names
+        assert layout_for(subject=company, viewer=viewer_for(partner_user)) == default
+    csm_layout = LayoutFactory(name="CSM view", priority=2)
+    condition(csm_layout, "viewer.group", CSM)
+    layout_for(subject=company, viewer=viewer_for(csm_user))
+    fresh = User.objects.get(pk=csm_user.pk)  # a new request's user: no names kept on it
+    viewer = viewer_for(fresh)  # (asks whether they are a partner user)
+    with django_assert_num_queries(2):  # the stamp and the group names
+        assert layout_for(subject=company, viewer=viewer) == csm_layout
