@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib.auth.models import User
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -97,9 +97,9 @@ class CompanyFilters:
         return bool(self.q or self.segment or self.status or self.csm)
 
 
-@dataclass(slots=True)
-class CompanyRow:
-    """One line of the companies list, display-ready: the template only looks values up."""
+class CompanyRow(TypedDict):
+    """One line of the companies list, display-ready: the template only looks values up (in a
+    dict, the template engine's first try — an object's attribute costs it an exception)."""
 
     pk: int
     name: str
@@ -122,9 +122,9 @@ class CompanyRow:
     csm_name: str
     relationship_count: int
     relationships: str
-    indent: int = 0
+    indent: int
     # The parent's name is only shown when the viewer may see the parent too.
-    parent_name: str | None = None
+    parent_name: str | None
 
 
 @dataclass
@@ -317,7 +317,7 @@ def company_rows(
     for the page."""
     today = timezone.localdate()
     url_of = id_urls("layouts:company")
-    rows = []
+    rows: list[CompanyRow] = []
     for v in values:
         days = days_until(v["renewal_date"], today)
         username = v["csm__username"]

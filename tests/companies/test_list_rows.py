@@ -137,8 +137,8 @@ def test_a_count_of_thousands_is_grouped_like_intcomma():
     [big] = company_rows([values], counts={7: 12345}, tree=False)
     [small] = company_rows([values], counts={7: 999}, tree=False)
 
-    assert (big.relationships, small.relationships) == ("12,345", "999")
-    assert big.csm_name == "" and big.external_id == "—" and big.stage_label == "—"
+    assert (big["relationships"], small["relationships"]) == ("12,345", "999")
+    assert big["csm_name"] == "" and big["external_id"] == "—" and big["stage_label"] == "—"
 
 
 def test_id_urls_writes_what_reverse_writes_under_any_script_prefix():

@@ -47,8 +47,8 @@ def test_ids_are_read_with_the_partner_then_used_as_constants(partner_a, partner
     assert listed and not any("auth_permission" in sql for sql in listed)
     # And the partner still sees exactly its own.
     page = partner_a_client.get(LIST)
-    assert [row.name for row in page.context["listing"].rows] == ["Alpha One"]
-    assert page.context["listing"].rows[0].relationship_count == 1
+    assert [row["name"] for row in page.context["listing"].rows] == ["Alpha One"]
+    assert page.context["listing"].rows[0]["relationship_count"] == 1
 
 
 def test_an_internal_user_leaves_the_ids_unknown(csm_client):
