@@ -4,8 +4,8 @@ The trigram indexes must match, expression for expression, the SQL that search, 
 the lists' text filter and the admin's search compile to (UPPER(...) LIKE ...); a difference
 (a cast, another function) would leave them unused and every search reading the whole table.
 Only bitmap scans are left to the planner here (GIN indexes give nothing else) so that the few
-rows of a test still show which index *can* answer. And every connection runs without JIT and with the shorter join
-search set in settings.
+rows of a test still show which index *can* answer. And every connection runs without JIT and
+with the shorter join search set in settings.
 """
 
 from __future__ import annotations
