@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from companies.models import MAX_LEVEL, Company, CompanyPerson, Person
 from companies.services import hierarchy_lock
 from gainsight_lite.csvio import cells
 from gainsight_lite.csvio.bulk import (
-    history_rows,
+    history_copy,
     insert_rows,
     model_defaults,
     reserve_ids,
@@ -748,7 +749,14 @@ class CompanyImporter(Importer):
             for batch in chunks(created):
                 rows_of = ([record[name] for name in columns] for record in batch)
                 insert_rows(Company, columns, rows_of)
-                history_rows(Company, batch, by=self.by, history_type="+", reason=REASON, when=now)
+                history_copy(
+                    Company,
+                    [record["id"] for record in batch],
+                    by=self.by,
+                    history_type="+",
+                    reason=REASON,
+                    when=now,
+                )
                 done += len(batch)
                 progress("Writing", done, total)
         # Companies of the book: the rows' new values, and tree numbers wherever they moved.
@@ -779,7 +787,14 @@ class CompanyImporter(Importer):
                 fields,
                 ([record[name] for name in fields] + [record["id"]] for record in batch),
             )
-            history_rows(Company, batch, by=self.by, history_type="~", reason=REASON, when=now)
+            history_copy(
+                Company,
+                [record["id"] for record in batch],
+                by=self.by,
+                history_type="~",
+                reason=REASON,
+                when=now,
+            )
             done += len(batch)
             progress("Writing", min(done, total), total)
         # Tree numbers alone are not history: the audit trail leaves them out.
@@ -1912,8 +1927,19 @@ def run_import(
     writes the good rows and reports the others. `progress` is called as the rows are
     checked and written.
     """
+    with _collector_paused():
+        return _run_import(kind, data, by, dry_run, skip_invalid, progress or _no_progress)
+
+
+def _run_import(
+    kind: str,
+    data: bytes,
+    by: User | None,
+    dry_run: bool,
+    skip_invalid: bool,
+    progress: Progress,
+) -> Report:
     started = timezone.now()
-    progress = progress or _no_progress
     importer_class = importer_for(kind)
     report = Report(
         kind=kind, label=importer_class.label, dry_run=dry_run, skip_invalid=skip_invalid
@@ -1965,6 +1991,24 @@ def run_import(
     report.written = True
     importer.after_write()
     return _finish(report, started)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while an import runs.
+
+    An import holds hundreds of thousands of small objects (rows, cells, records) and makes
+    no reference cycles of its own: the collector would walk them again and again for nothing
+    (about a tenth of a 50,000-row import's time). Everything is still freed by reference
+    counting; the collector is back on, as it was, when the import ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager

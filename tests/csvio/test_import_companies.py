@@ -264,6 +264,33 @@ def test_imports_leave_an_audit_trail():
     history = list(Company.history.filter(external_id="A").order_by("history_id"))
     assert [h.history_type for h in history] == ["+", "~"]
     assert history[1].name == "Alpha 2" and history[1].history_user == importer
+    # Each history row holds every field of the company as written, the who, when and why.
+    header = ["external_id", "name", "parent_external_id", "segment", "arr", "renewal_date"]
+    run_import(
+        "companies",
+        csv_bytes(header, ["B", "Beta", "A", "smb", "1200.50", "2027-03-01"], ["C", "Gamma", "B"]),
+        by=importer,
+    )
+    historical = Company.history.model._meta.concrete_fields
+    fields = [f.attname for f in historical if not f.attname.startswith("history_")]
+    assert {"name", "arr", "parent_id", "segment", "renewal_date", "created_at"} <= set(fields)
+    for company in Company.objects.filter(external_id__in=["B", "C"]):
+        (row,) = Company.history.filter(id=company.pk)
+        assert {name: getattr(row, name) for name in fields} == {
+            name: getattr(company, name) for name in fields
+        }
+        assert (row.history_type, row.history_user, row.history_change_reason) == (
+            "+",
+            importer,
+            "CSV import",
+        )
+        assert row.history_date == company.created_at
+    beta = Company.objects.get(external_id="B")
+    assert (beta.arr, str(beta.renewal_date), beta.parent.external_id) == (
+        Decimal("1200.50"),
+        "2027-03-01",
+        "A",
+    )
 
 
 def test_queries_do_not_grow_with_rows_or_columns():
