@@ -417,6 +417,8 @@ class TaskForm(forms.Form):
     def __init__(
         self, *args: Any, user: AnyUser | None = None, cta: CTA | None = None, **kwargs: Any
     ) -> None:
+        # The dialog's ids: "task-owner" (the owner select is the field's own widget).
+        kwargs.setdefault("auto_id", "task-%s")
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = users_choosable_by(  # type: ignore[attr-defined]
             user,

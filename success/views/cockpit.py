@@ -49,6 +49,7 @@ from success.forms.cockpit import (
     CockpitFilterForm,
     CTAForm,
     PlaybookForm,
+    ReadyChoices,
     StatusForm,
     TaskForm,
 )
@@ -172,7 +173,7 @@ def _owner_select(owners: list[tuple[int, str]]) -> SafeString:
     """The bulk bar's "Give to" select, drawn in Python (hundreds of colleagues)."""
     select = QuickSelect(
         attrs={"id": "bulk-owner", "class": "bulkbar__select"},
-        choices=[("", "Choose an owner…"), *owners],
+        choices=ReadyChoices([("", "Choose an owner…"), *((str(pk), name) for pk, name in owners)]),
     )
     return select.render("owner", None)
 

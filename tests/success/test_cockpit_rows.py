@@ -286,3 +286,33 @@ def test_require_permission_refuses_a_role_without_it(csm_user, viewer_user):
     require_permission(csm_user, "success.change_cta")
     with pytest.raises(PermissionDenied, match="Your role does not allow this change."):
         require_permission(viewer_user, "success.change_cta")
+
+
+def test_the_cta_dialogs_task_owner_select_and_its_queries(
+    csm_client, csm_user, viewer_user, django_assert_max_num_queries
+):
+    cta = CTAFactory(owner=csm_user)
+    url = reverse("success:cta_detail", args=[cta.pk])
+
+    def dialog() -> tuple[str, int]:
+        with django_assert_max_num_queries(20) as captured:
+            html = csm_client.get(url, headers=HTMX).content.decode()
+        return html, len(captured.captured_queries)
+
+    html, small = dialog()
+    select = re.search(r'<select name="owner" id="task-owner">(.*?)</select>', html, re.S)
+    assert select is not None
+    options = re.findall(r'<option value="(\d*)"( selected)?>([^<]*)</option>', select.group(1))
+    assert options[0] == ("", "", "Nobody yet")
+    # The CTA's owner is the new task's owner unless changed.
+    assert (str(csm_user.pk), " selected", csm_user.get_full_name()) in options
+    assert str(viewer_user.pk) not in {value for value, _, _ in options}  # read-only
+
+    for n in range(5):
+        UserFactory(username=f"colleague{n}").groups.set(csm_user.groups.all())
+    TaskFactory.create_batch(4, cta=cta)
+    html, large = dialog()
+    assert html.count('<li class="cta-task') == 4
+    select = re.search(r'<select name="owner" id="task-owner">(.*?)</select>', html, re.S)
+    assert select is not None and select.group(1).count("<option ") == len(options) + 5
+    assert large == small
