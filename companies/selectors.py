@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 
 from companies.models import Company, CompanyPerson, Person
 from companies.templatetags.gs import (
@@ -317,6 +318,7 @@ def company_rows(
     for the page."""
     today = timezone.localdate()
     url_of = id_urls("layouts:company")
+    language = get_language()
     rows: list[CompanyRow] = []
     for v in values:
         days = days_until(v["renewal_date"], today)
@@ -336,7 +338,7 @@ def company_rows(
                 status_label=STATUS_LABELS.get(v["status"], v["status"]),
                 stage_label=STAGE_LABELS.get(stage, stage) or EMPTY,
                 arr=money(v["arr"]),
-                renewal=short_date(v["renewal_date"]),
+                renewal=short_date(v["renewal_date"], language),
                 renewal_days=days_text(days),
                 renewal_urgency=urgency(days),
                 csm_name=(

@@ -3,6 +3,7 @@ and a service's ValidationError shown on a form."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, AbstractUser, Anonymous
 from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 if TYPE_CHECKING:  # no app import at run time: every app's forms may use this module
@@ -63,9 +64,12 @@ class QuickSelect(forms.Select):
             text = str(option_value)
             selected = not has_selected and text in chosen
             has_selected |= selected
+            # What the templates' autoescaping writes: the value always escaped (it is drawn
+            # through `stringformat`), the label unless it is safe HTML.
+            drawn = label.__html__() if hasattr(label, "__html__") else html.escape(str(label))
             return (
-                f'<option value="{conditional_escape(text)}"{" selected" if selected else ""}>'
-                f"{conditional_escape(label)}</option>"
+                f'<option value="{html.escape(text)}"{" selected" if selected else ""}>'
+                f"{drawn}</option>"
             )
 
         parts = []

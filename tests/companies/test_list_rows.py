@@ -205,3 +205,23 @@ def test_csm_filter_draws_what_djangos_select_drew_from_users(csm_user):
     assert parse_html(drawn) == parse_html(expected)
     assert f'<option value="{chosen.pk}" selected>Amy &quot;A&quot; &lt;Lee&gt;</option>' in drawn
     assert form.filters().csm == chosen
+
+
+def test_quick_select_escapes_values_and_labels_as_the_templates_do():
+    from django import forms
+    from django.utils.safestring import mark_safe
+
+    from gainsight_lite.forms import QuickSelect
+
+    choices = [
+        (mark_safe("<b>"), mark_safe("<em>Safe</em>")),
+        ("a'b", "<i>typed</i> & 'quoted'"),
+        (None, "None is empty"),
+        ("Group", [(None, "inside"), (7, "Seven")]),
+    ]
+    for value in (None, "a'b", "7", "<b>"):
+        quick = QuickSelect(choices=choices).render("x", value, {"id": "id_x"})
+        django = forms.Select(choices=choices).render("x", value, {"id": "id_x"})
+        assert parse_html(quick) == parse_html(django)
+    assert "<em>Safe</em>" in quick and "&lt;i&gt;typed&lt;/i&gt; &amp; &#x27;quoted&#x27;" in quick
+    assert 'value="&lt;b&gt;" selected' in quick
