@@ -24,7 +24,11 @@ from companies.services import (
     company_tree_refresh,
     hierarchy_lock,
 )
-from gainsight_lite.admin_lists import LargeTablePaginator, indexed_search
+from gainsight_lite.admin_lists import (
+    LargeTablePaginator,
+    UsedRelatedOnlyFilter,
+    indexed_search,
+)
 from gainsight_lite.audit_admin import AuditedAdmin
 from gainsight_lite.search_index import text_matches
 from partners.admin import assign_to_partner, deleted_objects_with_grants, remove_partner
@@ -83,7 +87,7 @@ class CompanyAdmin(AuditedAdmin):  # with its History page (the audit trail)
         "segment",
         "status",
         # Only users who are some company's CSM, not every user of the system.
-        ("csm", admin.RelatedOnlyFieldListFilter),
+        ("csm", UsedRelatedOnlyFilter),
         "managed_by",
     )
     # The search box and the autocompletes that pick a company search the search index (name

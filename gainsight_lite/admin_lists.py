@@ -18,12 +18,16 @@ tables, PostgreSQL pg_trgm), not `LIKE '%term%'` over every row: see `indexed_se
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from django.contrib import admin
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.utils.functional import cached_property
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 from gainsight_lite.search import clean_query
 
@@ -87,6 +91,33 @@ class LargeTablePaginator(Paginator):
         rows: dict[Any, Model] = {row.pk: row for row in self._queryset.filter(pk__in=keys)}
         # The keys' order is the list's order; a row deleted in between is left out.
         return Page([rows[key] for key in keys if key in rows], number, self)
+
+
+class UsedRelatedOnlyFilter(admin.RelatedFieldListFilter):
+    """Django's RelatedOnlyFieldListFilter (only what some listed row points to), asked the
+    other way round: for each related object (a few hundred users), its first row through the
+    foreign key's index. Django's collects the foreign key of every row (100k companies: a
+    hash of the whole table on PostgreSQL, 20-35 ms).
+
+    A scalar subquery with LIMIT 1, not EXISTS: PostgreSQL turns an EXISTS into a join of
+    the whole table again.
+    """
+
+    def field_choices(
+        self, field: Any, request: Any, model_admin: Any
+    ) -> list[tuple[str, str | _StrPromise]]:
+        rows = model_admin.get_queryset(request).order_by()
+        first_row = rows.filter(**{self.field_path: OuterRef("pk")}).values("pk")[:1]
+        used = (
+            field.related_model._default_manager.annotate(first_row=Subquery(first_row))
+            .filter(first_row__isnull=False)
+            .values("pk")
+        )
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        choices: list[tuple[str, str | _StrPromise]] = field.get_choices(
+            include_blank=False, limit_choices_to={"pk__in": used}, ordering=ordering
+        )
+        return choices
 
 
 def indexed_search(

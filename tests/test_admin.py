@@ -734,3 +734,16 @@ def test_the_unfiltered_count_is_the_planners_estimate_only_on_postgresql(
     monkeypatch.setattr(admin_lists, "ESTIMATE_FROM", 2)
     assert admin_lists.LargeTablePaginator(Company.objects.order_by("pk"), 50).count == 3
     assert Company.objects.count() == 5
+
+
+def test_the_csm_filter_lists_only_users_who_are_some_companys_csm(admin_client):
+    jane = UserFactory(username="jane", first_name="Jane")
+    omar = UserFactory(username="omar", first_name="Omar")
+    UserFactory(username="idle", first_name="Idle")
+    CompanyFactory(name="Initech", csm=jane)
+    top = CompanyFactory(name="Umbrella")
+    CompanyFactory(name="Umbrella Europe", parent=top, csm=omar)
+    CompanyFactory(name="Umbrella Asia", parent=top, csm=omar)
+    response = admin_client.get(admin_url(Company, "changelist"))
+    csm_filter = next(f for f in response.context["cl"].filter_specs if f.title == "CSM")
+    assert [label for _, label in csm_filter.lookup_choices] == [str(jane), str(omar)]
