@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "success.context_processors.cockpit",
                 "gainsight_lite.context_processors.csp_nonce",
+                "gainsight_lite.context_processors.nav",
             ],
         },
     },
