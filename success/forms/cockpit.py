@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.urls import reverse
 from django.utils.choices import BaseChoiceIterator
 
 from companies.models import Company
@@ -161,6 +162,15 @@ class CockpitFilterForm(forms.Form):
 # ---------- a CTA ----------
 
 
+class FirstChosenSelect(QuickSelect):
+    """The select of a required choice with no empty option (`empty_label=None`): its first
+    option has a value, so Django never draws `required` on it — said here instead of found
+    out by reading the first choice, a query per field on each dialog."""
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False
+
+
 class CTAForm(forms.Form):
     """Open or edit a CTA on a company, or on one of its relationships.
 
@@ -183,6 +193,7 @@ class CTAForm(forms.Form):
         required=False,
         queryset=Relationship.objects.none(),
         empty_label="None — about the company itself",
+        widget=QuickSelect,
         error_messages={"invalid_choice": "Choose a relationship of this company."},
     )
     name = forms.CharField(
@@ -197,6 +208,7 @@ class CTAForm(forms.Form):
     cta_type = forms.ModelChoiceField(
         label="Type",
         queryset=CTAType.objects.none(),
+        widget=FirstChosenSelect,
         empty_label=None,
         error_messages={
             "required": "Choose the CTA's type.",
@@ -207,12 +219,14 @@ class CTAForm(forms.Form):
         label="Reason",
         required=False,
         queryset=CTAReason.objects.none(),
+        widget=QuickSelect,
         empty_label="No reason given",
         error_messages={"invalid_choice": "Choose a reason of the CTA's type."},
     )
     priority = forms.ModelChoiceField(
         label="Priority",
         queryset=CTAPriority.objects.order_by("order", "name"),
+        widget=FirstChosenSelect,
         empty_label=None,
         error_messages={
             "required": "Choose a priority.",
@@ -222,6 +236,7 @@ class CTAForm(forms.Form):
     status = forms.ModelChoiceField(
         label="Status",
         queryset=CTAStatus.objects.none(),
+        widget=FirstChosenSelect,
         empty_label=None,
         error_messages={
             "required": "Choose a status.",
@@ -252,6 +267,7 @@ class CTAForm(forms.Form):
         label="Playbook",
         required=False,
         queryset=Playbook.objects.none(),
+        widget=QuickSelect,
         empty_label="No playbook",
         help_text="Its tasks are added to the CTA, each due its number of days from today.",
         error_messages={"invalid_choice": "This playbook is no longer in use: choose another."},
@@ -311,6 +327,16 @@ class CTAForm(forms.Form):
         fields["cta_type"].queryset = CTAType.objects.filter(  # type: ignore[attr-defined]
             Q(active=True) | keep_type
         ).order_by("order", "name")
+        # A type chosen redraws the fields that follow it (relationship, reason, playbook).
+        fields["cta_type"].widget.attrs.update(
+            {
+                "hx-get": reverse("success:cta_form_options"),
+                "hx-trigger": "change",
+                "hx-include": "closest form",
+                "hx-target": "#cta-dependent",
+                "hx-swap": "outerHTML",
+            }
+        )
         fields["reason"].queryset = (  # type: ignore[attr-defined]
             CTAReason.objects.filter(cta_type_id=type_id).order_by("order", "name")
             if type_id is not None

@@ -316,3 +316,30 @@ def test_the_cta_dialogs_task_owner_select_and_its_queries(
     select = re.search(r'<select name="owner" id="task-owner">(.*?)</select>', html, re.S)
     assert select is not None and select.group(1).count("<option ") == len(options) + 5
     assert large == small
+
+
+@pytest.mark.parametrize("dialog", ["success:cta_edit", "success:cta_create"])
+def test_the_cta_form_reads_each_list_of_choices_once(
+    dialog, csm_client, csm_user, django_assert_max_num_queries
+):
+    cta = CTAFactory(owner=csm_user)
+    url = (
+        reverse(dialog, args=[cta.pk])
+        if dialog == "success:cta_edit"
+        else f"{reverse(dialog)}?company={cta.company_id}"
+    )
+    with django_assert_max_num_queries(20) as captured:
+        html = csm_client.get(url, headers=HTMX).content.decode()
+    # A new CTA's default type, priority and status are read first (one query each).
+    once = 1 if dialog == "success:cta_edit" else 2
+    for table in ("success_ctatype", "success_ctapriority", "success_ctastatus"):
+        reads = [q for q in captured.captured_queries if q["sql"].startswith(f'SELECT "{table}"')]
+        assert len(reads) == once, table
+    for name in ("cta_type", "priority", "status"):
+        select = re.search(rf'<select name="{name}"[^>]*>', html)
+        assert select is not None, name
+        # The first option has a value: `required` would be invalid HTML on it.
+        assert " required" not in select.group(0)
+    assert 'hx-get="/cockpit/ctas/options/"' in re.search(  # type: ignore[union-attr]
+        r'<select name="cta_type"[^>]*>', html
+    ).group(0)
