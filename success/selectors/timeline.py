@@ -287,7 +287,14 @@ def activities_page(
     if position is not None:
         when, pk = position
         activities = activities.filter(Q(occurred_at__lt=when) | Q(occurred_at=when, pk__lt=pk))
-    found = list(activities.order_by("-occurred_at", "-pk").values(*ROW_FIELDS)[: size + 1])
+    # The page's ids come first, from the activities alone (an index walk, newest first);
+    # names are joined to those rows only. Joined in the same SELECT, SQLite may drive the
+    # join from the users' table and sort the whole book: the feed's second page (a cursor
+    # is an OR) took seconds at the large scale.
+    ids = activities.order_by("-occurred_at", "-pk").values("pk")[: size + 1]
+    found = list(
+        Activity.objects.filter(pk__in=ids).order_by("-occurred_at", "-pk").values(*ROW_FIELDS)
+    )
     more = len(found) > size
     found = found[:size]
     rows = _rows(found)
