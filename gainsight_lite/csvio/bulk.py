@@ -17,7 +17,7 @@ from django.contrib.auth.models import User
 from django.db import connection, models
 
 BATCH = 500
-# Ids per INSERT … SELECT of history_copy (SQLite takes 32,766 parameters since 3.32).
+# Ids per INSERT … SELECT of history_copy, within the database's limit of parameters.
 HISTORY_BATCH = 5_000
 
 Adapter = Callable[[Any], Any]
@@ -214,10 +214,11 @@ def history_copy(
         f"INSERT INTO {quote(historical._meta.db_table)} ({', '.join(names)}) "
         f"SELECT {', '.join(selected)} FROM {quote(model._meta.db_table)} WHERE {pk_column} IN "
     )
+    size = min(HISTORY_BATCH, (connection.features.max_query_params or HISTORY_BATCH) - len(params))
     count = 0
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), HISTORY_BATCH):
-            chunk = list(ids[start : start + HISTORY_BATCH])
+        for start in range(0, len(ids), size):
+            chunk = list(ids[start : start + size])
             # In id order, as the rows were written.
             cursor.execute(
                 f"{head}({', '.join(['%s'] * len(chunk))}) ORDER BY {pk_column}",

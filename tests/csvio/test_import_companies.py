@@ -9,8 +9,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from companies.models import Company
+from gainsight_lite.csvio.bulk import history_copy
 from gainsight_lite.csvio.importers import CompanyImporter, run_import
 from partners.models import CompanyGroupObjectPermission
 from tests.csvio.helpers import assert_valid_tree, csv_bytes
@@ -412,3 +414,21 @@ def _below(node: str, ancestor: str, parents: dict[str, str]) -> bool:
         node = parents.get(node, "")
         seen += 1
     return False
+
+
+def test_history_copy_takes_more_ids_than_one_statement_may_have():
+    """history_copy splits its ids to stay within the database's limit of parameters."""
+    if not hasattr(Company, "history"):
+        pytest.skip("companies keep no history")
+    count = 1_100  # over SQLite's 999 parameters
+    run_import(
+        "companies",
+        csv_bytes(["external_id", "name"], *([f"H{n}", f"H {n}"] for n in range(count))),
+    )
+    ids = list(Company.objects.filter(external_id__startswith="H").values_list("pk", flat=True))
+    assert len(ids) == count
+    when = timezone.now()
+    assert history_copy(Company, ids, by=None, history_type="~", reason="test", when=when) == count
+    copied = Company.history.filter(history_type="~", history_change_reason="test")
+    assert sorted(copied.values_list("id", flat=True)) == sorted(ids)
+    assert set(copied.values_list("history_date", flat=True)) == {when}
