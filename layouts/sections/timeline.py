@@ -88,7 +88,9 @@ class Timeline(SectionKind):
         types = [pk for pk in config.get("types") or [] if isinstance(pk, int)]
         return include, size, types
 
-    def _listing(self, ctx: SectionContext) -> dict[str, Any]:
+    def _listing(self, ctx: SectionContext, *, rows_only: bool = False) -> dict[str, Any]:
+        """The rows and filters; `rows_only` (the next page) checks its author filter alone
+        instead of listing every author for a filter it does not draw."""
         include, size, type_ids = self._settings(ctx)
         on_relationship = isinstance(ctx.subject, Relationship)
         scope = timeline_of(user=ctx.user, subject=ctx.subject, include_relationships=include)
@@ -99,7 +101,10 @@ class Timeline(SectionKind):
         form = TimelineFilterForm(
             ctx.params,
             types=list(types),
-            authors=timeline_authors(activities=scope),
+            authors=timeline_authors(
+                activities=scope,
+                wanted=(ctx.params.get("author") or "") if rows_only else None,
+            ),
             auto_id=f"timeline-{ctx.section.pk}-%s",
         )
         filters = form.filters()
@@ -143,7 +148,7 @@ class Timeline(SectionKind):
 
     def more(self, ctx: SectionContext) -> HttpResponse:
         """The next page of rows and, unless it is the last, a new "load more" row."""
-        return render(ctx.request, ROWS, self._listing(ctx))
+        return render(ctx.request, ROWS, self._listing(ctx, rows_only=True))
 
     def log(self, ctx: SectionContext) -> HttpResponse:
         subject = ctx.subject

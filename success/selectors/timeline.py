@@ -90,14 +90,22 @@ class Author(NamedTuple):
     label: str
 
 
-def timeline_authors(*, activities: QuerySet[Activity], small: bool = True) -> list[Author]:
+def timeline_authors(
+    *, activities: QuerySet[Activity], small: bool = True, wanted: str | None = None
+) -> list[Author]:
     """The people who wrote at least one of `activities`, by name (one query).
 
     `small` (one company's or relationship's timeline) gathers their ids from the activities;
     for the whole book each user is checked with an indexed EXISTS instead, which reads a few
-    rows per user rather than every activity.
+    rows per user rather than every activity. `wanted` (the author filter's value, for a page
+    of rows that draws no filter) asks about that one person only: none when it is empty.
     """
     users = User.objects.all()
+    if wanted is not None:
+        pk = parse_id(wanted)
+        if pk is None:
+            return []
+        users = users.filter(pk=pk)
     if small:
         users = users.filter(pk__in=activities.values("author_id"))
     else:

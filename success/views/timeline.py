@@ -173,10 +173,13 @@ def timeline_page(request: HttpRequest) -> HttpResponse:
     scope = activities_visible_to(user)
     wanted_company = request.GET.get("company")
     company = company_for_log(user=user, pk=wanted_company) if wanted_company else None
+    # "Load more" draws rows only: its author filter is checked alone, not the whole list.
+    rows_only = wants_fragment(request) and bool(request.GET.get("after"))
+    wanted_author = (request.GET.get("author") or "") if rows_only else None
     form = TimelineFilterForm(
         request.GET,
         types=list(ActivityType.objects.order_by("order", "name")),
-        authors=timeline_authors(activities=scope, small=False),
+        authors=timeline_authors(activities=scope, small=False, wanted=wanted_author),
         company=company,
         auto_id="timeline-%s",
     )
@@ -207,9 +210,9 @@ def timeline_page(request: HttpRequest) -> HttpResponse:
             show_relationship=True,
         ),
     }
+    if rows_only:
+        return render(request, ROWS, context)
     if wants_fragment(request):
-        if request.GET.get("after"):
-            return render(request, ROWS, context)
         return render(request, "success/timeline.html#browse", context)
     return render(request, "success/timeline.html", context)
 

@@ -266,3 +266,39 @@ def test_a_page_joins_names_to_its_own_rows_only(csm_client, book):
     page = [q["sql"] for q in captured.captured_queries if "activity_type__name" in q["sql"]]
     assert len(page) == 1
     assert re.search(r'WHERE "success_activity"\."id" IN \(SELECT U0\."id"', page[0]), page[0]
+
+
+def _walk_rows(client, url: str, params: dict) -> list[str]:
+    """Every subject of a timeline list, its first page then each "load more" fragment."""
+    html = client.get(url, params, headers=HTMX).content.decode()
+    seen = re.findall(r'class="activity__subject"[^>]*>([^<]*)<', html)
+    while found := re.search(r'<li class="timeline__more" hx-get="([^"]+)"', html):
+        html = client.get(found.group(1).replace("&amp;", "&"), headers=HTMX).content.decode()
+        assert "<form" not in html  # rows only
+        seen += re.findall(r'class="activity__subject"[^>]*>([^<]*)<', html)
+    return seen
+
+
+def test_load_more_checks_the_author_filter_alone(csm_client, partner_a, partner_a_client):
+    from layouts.sections import section_url
+
+    company = CompanyFactory(managed_by=partner_a)
+    dana, fox = UserFactory(first_name="Dana"), UserFactory(first_name="Fox")
+    hidden_author = UserFactory(first_name="Hidden")
+    for index in range(30):
+        ActivityFactory(company=company, author=dana, subject=f"Dana {index:02d}")
+        ActivityFactory(company=company, author=fox, subject=f"Fox {index:02d}")
+    ActivityFactory(company=CompanyFactory(), author=hidden_author, subject="Hidden")
+    section = SectionFactory(layout=LayoutFactory(), kind="timeline")
+    dana_subjects = sorted(f"Dana {index:02d}" for index in range(30))
+
+    for url in (TIMELINE, section_url(company, section)):
+        for client in (csm_client, partner_a_client):
+            assert sorted(_walk_rows(client, url, {"author": dana.pk})) == dana_subjects
+    # An author the partner sees nothing of is no filter, on the first page as on the next.
+    everything = _walk_rows(partner_a_client, TIMELINE, {"author": hidden_author.pk})
+    assert len(everything) == 60 and "Hidden" not in everything
+    more = f"{TIMELINE}?author={hidden_author.pk}&after=9999999999999999-1"
+    rows = partner_a_client.get(more, headers=HTMX).content.decode()
+    assert "Hidden" not in rows and rows.count('class="activity"') == 25
+    assert f"author={hidden_author.pk}" not in rows
