@@ -1487,7 +1487,7 @@ def large_book_build(
     )
     # Foreign keys are checked once at the end (SQLite: they cannot be switched off inside
     # a transaction, so this comes first; a no-op when the caller already opened one).
-    with _sqlite_bulk_mode():
+    with _bulk_mode():
         _large_book_write(large)
     return large
 
@@ -1556,36 +1556,45 @@ def _large_book_write(large: LargeBook) -> None:
 
 
 @contextmanager
-def _sqlite_bulk_mode() -> Iterator[None]:
-    """SQLite, for this build's connection only (restored after): settings for a bulk load.
+def _bulk_mode() -> Iterator[None]:
+    """Settings for a bulk load, for this build's connection only (restored after).
 
-    A page cache of about 1 GB for the index builds over millions of rows, and, when the build
-    runs its own transaction, a rollback journal kept in memory instead of the app's WAL: every
-    page is written once at the commit instead of into the WAL and then again by the
-    checkpoint. A new database's pages need no journal, so this costs no safety a build into
-    an empty database needs: an error still rolls the whole book back.
+    SQLite: a page cache of about 1 GB for the index builds over millions of rows, and, when
+    the build runs its own transaction, a rollback journal kept in memory instead of the app's
+    WAL: every page is written once at the commit instead of into the WAL and then again by
+    the checkpoint. A new database's pages need no journal, so this costs no safety a build
+    into an empty database needs: an error still rolls the whole book back.
+
+    PostgreSQL: memory for the index builds (maintenance_work_mem: each index sorted in memory
+    rather than in temporary files) and for the joins that check each foreign key once.
     """
-    if connection.vendor != "sqlite":
-        yield
-        return
     settings: list[tuple[str, Any]] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
 
-        def change(pragma: str, value: str) -> None:
-            cursor.execute(f"PRAGMA {pragma}")
-            settings.append((pragma, cursor.fetchone()[0]))
-            cursor.execute(f"PRAGMA {pragma} = {value}")
+            def change(name: str, value: str) -> None:
+                cursor.execute(f"PRAGMA {name}")
+                settings.append((name, cursor.fetchone()[0]))
+                cursor.execute(f"PRAGMA {name} = {value}")
 
-        change("cache_size", "-1000000")  # KiB when negative
-        if not connection.in_atomic_block:  # SQLite refuses these inside a transaction
-            change("temp_store", "MEMORY")
-            change("journal_mode", "MEMORY")
+            change("cache_size", "-1000000")  # KiB when negative
+            if not connection.in_atomic_block:  # SQLite refuses these inside a transaction
+                change("temp_store", "MEMORY")
+                change("journal_mode", "MEMORY")
+        elif connection.vendor == "postgresql":
+            for name, value in (("maintenance_work_mem", "1GB"), ("work_mem", "256MB")):
+                cursor.execute(f"SHOW {name}")
+                settings.append((name, cursor.fetchone()[0]))
+                cursor.execute(f"SET {name} = %s", [value])
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            for pragma, value in reversed(settings):
-                cursor.execute(f"PRAGMA {pragma} = {value}")
+            for name, value in reversed(settings):
+                if connection.vendor == "sqlite":
+                    cursor.execute(f"PRAGMA {name} = {value}")
+                else:
+                    cursor.execute(f"SET {name} = %s", [value])
 
 
 def large_book_layouts_refresh(*, seed: int = demo.DEFAULT_SEED) -> list[str]:

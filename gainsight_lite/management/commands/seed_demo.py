@@ -198,6 +198,9 @@ class Command(BaseCommand):
         )
         for name, wall, cpu in phases:
             self.stdout.write(f"  {name:<{width}}  {wall:7.1f}  {cpu:7.1f}")
+        self.stdout.write(
+            "  (CPU: this process's; PostgreSQL's server works in its own processes.)"
+        )
 
     def write_logins(self) -> None:
         rows = [("Username", "Password", "Role")] + [
