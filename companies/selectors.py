@@ -16,12 +16,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     OrderBy,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -49,6 +49,7 @@ from partners.access import (
     companies_visible_count,
     companies_visible_in_order_to,
     companies_visible_to,
+    company_visible_probe,
     is_partner_user,
     partner_of,
     relationships_visible_to,
@@ -159,8 +160,11 @@ def csm_choices(*, user: AnyUser) -> QuerySet[User]:
         csm_ids = companies_visible_to(user).filter(csm__isnull=False).values("csm_id")
         users = User.objects.filter(pk__in=csm_ids)
     else:
+        # A scalar subquery (LIMIT 1), not EXISTS: PostgreSQL would unnest an EXISTS into a
+        # join of all the visible companies grouped by CSM (60 ms for a partner of 20,000).
         cares_for = companies_visible_in_order_to(user).filter(csm=OuterRef("pk"))
-        users = User.objects.filter(Exists(cares_for))
+        first = Subquery(cares_for.order_by().values("pk")[:1])
+        users = User.objects.alias(first_company=first).filter(first_company__isnull=False)
     return users.order_by("first_name", "last_name", "username")
 
 
@@ -176,9 +180,7 @@ def companies_filtered(
     if is_partner_user(user):
         # A partner sees a parent's name only when it may see the parent (internal users see
         # every company).
-        companies = companies.annotate(
-            parent_visible=Exists(companies_visible_to(user).filter(pk=OuterRef("parent_id")))
-        )
+        companies = companies.annotate(parent_grant=company_visible_probe(user, "parent_id"))
     if filters.q:
         companies = companies.filter(text_matches("company", filters.q))
     if filters.segment:
@@ -306,8 +308,9 @@ STAGE_LABELS = dict(Company.Stage.choices)
 
 
 def _row_values(companies: QuerySet[Company], *, partner: bool) -> QuerySet[Company, Any]:
-    """The list's columns of `companies` (and whether a partner may see each parent)."""
-    return companies.values(*ROW_COLUMNS, *(["parent_visible"] if partner else []))
+    """The list's columns of `companies` (and, for a partner, whether it may see each parent:
+    `parent_grant` is NULL when not)."""
+    return companies.values(*ROW_COLUMNS, *(["parent_grant"] if partner else []))
 
 
 def company_rows(
@@ -351,7 +354,7 @@ def company_rows(
                 relationships=str(count) if count < 1000 else intcomma(count),
                 indent=v["level"] if tree else 0,
                 parent_name=(
-                    None if tree or not v.get("parent_visible", True) else v["parent__name"]
+                    None if tree or v.get("parent_grant", True) is None else v["parent__name"]
                 ),
             )
         )
