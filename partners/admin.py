@@ -16,11 +16,13 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from gainsight_lite.admin_lists import LargeTablePaginator, indexed_search
 from gainsight_lite.audit_admin import AuditedAdmin
+from gainsight_lite.search_index import text_matches
 from partners.models import (
     CompanyGroupObjectPermission,
     Partner,
@@ -270,10 +272,26 @@ def deleted_objects_with_grants(
 
 class _GrantAdmin(admin.ModelAdmin):
     list_display = ("content_object", "group", "permission")
-    list_select_related = ("content_object", "group", "permission")
+    # A permission's name shows its content type: joined too, not asked once per row.
+    list_select_related = ("content_object", "group", "permission__content_type")
     list_filter = ("group",)
-    search_fields = ("content_object__name", "group__name")
+    # The record's name, through the search index (get_search_results); the group has its
+    # filter.
+    search_fields = ("content_object__name",)
     show_full_result_count = False
+    paginator = LargeTablePaginator
+    record_key = ""  # the search index's key of the granted records
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        return indexed_search(queryset, search_term, self._matches)
+
+    def _matches(self, term: str) -> Q:
+        """Grants on the records whose name contains `term`."""
+        records = self.model._meta.get_field("content_object").related_model
+        named = records.objects.filter(text_matches(self.record_key, term)).order_by()
+        return Q(content_object__in=named.values("pk"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -289,7 +307,11 @@ class _GrantAdmin(admin.ModelAdmin):
 class CompanyGroupObjectPermissionAdmin(_GrantAdmin):
     """Who holds which permission on which company: made by assigning companies to partners."""
 
+    record_key = "company"
+
 
 @admin.register(RelationshipGroupObjectPermission)
 class RelationshipGroupObjectPermissionAdmin(_GrantAdmin):
     """Who holds which permission on which relationship: made by assigning to partners."""
+
+    record_key = "relationship"

@@ -452,3 +452,32 @@ def test_the_permission_tables_are_read_only_in_the_admin(admin_client, partner_
     assert admin_client.get(admin_url(CompanyGroupObjectPermission, "add")).status_code == 403
     assert change.status_code == 200
     assert 'name="_save"' not in change.content.decode()
+
+
+# ---------- the grants' lists ----------
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_the_grant_lists_run_a_fixed_number_of_queries_and_search_by_name(
+    admin_client, django_assert_max_num_queries, size
+):
+    from partners.services import partner_assign
+
+    partner = PartnerFactory()
+    companies = [CompanyFactory(name=f"Customer {n}") for n in range(size)]
+    relationships = [RelationshipFactory(company=c, name=f"Plan of {c.name}") for c in companies]
+    partner_assign(records=companies, partner=partner)
+    url = admin_url(CompanyGroupObjectPermission, "changelist")
+    # The session, the user, the partner check, the groups of the filter, the count, the
+    # page's keys and its rows (each permission's content type joined, not one query a row).
+    with django_assert_max_num_queries(7):
+        response = admin_client.get(url)
+    assert len(response.context["cl"].result_list) == 2 * size  # view and change
+    response = admin_client.get(url, {"q": "customer 1"})
+    named = {grant.content_object.name for grant in response.context["cl"].result_list}
+    assert named == {c.name for c in companies if c.name.startswith("Customer 1")}
+    response = admin_client.get(
+        admin_url(RelationshipGroupObjectPermission, "changelist"), {"q": "of customer 0"}
+    )
+    named = {grant.content_object.name for grant in response.context["cl"].result_list}
+    assert named == {relationships[0].name}
