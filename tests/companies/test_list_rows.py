@@ -225,3 +225,12 @@ def test_quick_select_escapes_values_and_labels_as_the_templates_do():
         assert parse_html(quick) == parse_html(django)
     assert "<em>Safe</em>" in quick and "&lt;i&gt;typed&lt;/i&gt; &amp; &#x27;quoted&#x27;" in quick
     assert 'value="&lt;b&gt;" selected' in quick
+
+
+def test_the_book_size_for_choosing_a_plan_counts_the_companies():
+    from companies.selectors import _book_size
+
+    CompanyFactory.create_batch(3)
+
+    # SQLite counts; PostgreSQL's estimate stands in only once ANALYZE has made one.
+    assert _book_size() == Company.objects.count() == 3
