@@ -187,6 +187,16 @@ def test_a_top_level_companys_page_does_not_look_for_ancestors(
     assert len(ancestor_queries(child)) == 1
 
 
+def test_a_section_title_is_escaped_in_its_slot(csm_client, company):
+    layout = LayoutFactory(name="Everyday", priority=10)
+    SectionFactory(layout=layout, kind="summary", title='<b>R&D "notes"</b>', order=1)
+    html = csm_client.get(page_url(company)).content.decode()
+    escaped = "&lt;b&gt;R&amp;D &quot;notes&quot;&lt;/b&gt;"
+    assert f'-title">{escaped}</h2>' in html
+    assert f"Loading {escaped}…</span>" in html
+    assert "<b>R&D" not in html
+
+
 def test_a_collapsed_section_is_closed_and_the_others_open(csm_client, company, c360):
     html = csm_client.get(page_url(company)).content.decode()
     details = re.findall(
