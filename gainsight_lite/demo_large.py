@@ -1562,8 +1562,9 @@ def _bulk_mode() -> Iterator[None]:
     SQLite: a page cache of about 1 GB for the index builds over millions of rows, and, when
     the build runs its own transaction, a rollback journal kept in memory instead of the app's
     WAL: every page is written once at the commit instead of into the WAL and then again by
-    the checkpoint. A new database's pages need no journal, so this costs no safety a build
-    into an empty database needs: an error still rolls the whole book back.
+    the checkpoint. An error still rolls the whole book back (the journal is in memory); a
+    build killed midway leaves a database to delete and migrate again, which for the book's
+    own database (it holds nothing else) is all a crash can cost.
 
     PostgreSQL: memory for the index builds (maintenance_work_mem: each index sorted in memory
     rather than in temporary files) and for the joins that check each foreign key once.
