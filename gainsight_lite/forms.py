@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, AbstractUser, Anonymous
 from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
+from django.utils.choices import BaseChoiceIterator
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -141,3 +142,18 @@ def add_service_errors(
     for name, messages in errors.items():
         for message in messages:
             form.add_error(name if name in form.fields else fallback, message)
+
+
+class ReadyChoices(BaseChoiceIterator):
+    """Choices already in their (value, label) form, which a field and its widget keep as they
+    are: a plain list is normalised item by item on each assignment (the field's, then its
+    widget's), milliseconds of CPU for a filter of a few hundred people."""
+
+    def __init__(self, choices: list[tuple[Any, str]]) -> None:
+        self.choices = choices
+
+    def __iter__(self) -> Iterator[tuple[Any, str]]:
+        return iter(self.choices)
+
+    def __len__(self) -> int:
+        return len(self.choices)

@@ -3,7 +3,6 @@ with the log dialog that both the /timeline/ page and the 360 timeline section a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, cast
 
 from django import forms
@@ -14,11 +13,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.choices import BaseChoiceIterator
 
 from companies.models import Company, CompanyPerson
 from companies.selectors import company_people_choices
-from gainsight_lite.forms import QuickSelect, RelationshipChoiceField, add_service_errors
+from gainsight_lite.forms import (
+    QuickSelect,
+    ReadyChoices,
+    RelationshipChoiceField,
+    add_service_errors,
+)
 from gainsight_lite.http import dialog_saved, parse_id
 from partners.access import AnyUser
 from relationships.models import Relationship
@@ -35,18 +38,6 @@ from success.selectors.timeline import (
 from success.services import activity_log
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-class ReadyChoices(BaseChoiceIterator):
-    """Choices already in (value, label) form. Django keeps a BaseChoiceIterator as it is,
-    where a list is normalized pair by pair, on the field and again on its widget: for the
-    few hundred authors of the whole book, milliseconds per page."""
-
-    def __init__(self, choices: list[tuple[Any, str]]) -> None:
-        self.choices = choices
-
-    def __iter__(self) -> Iterator[tuple[Any, str]]:
-        return iter(self.choices)
 
 
 class TimelineFilterForm(forms.Form):

@@ -8,7 +8,6 @@ skipped, even when many share a timestamp. Every read here is a fixed number of 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
@@ -23,6 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from companies.models import Company, Person
+from companies.templatetags.gs import id_urls
 from gainsight_lite.forms import name_label
 from gainsight_lite.http import parse_id
 from partners.access import (
@@ -265,13 +265,6 @@ ROW_FIELDS = (
 )
 
 
-def pk_url(name: str) -> Callable[[int], str]:
-    """`reverse(name, args=[pk])` for any number of pks at the cost of one `reverse()`."""
-    marker = "8642097531"
-    head, _, tail = reverse(name, args=[int(marker)]).rpartition(marker)
-    return lambda pk: f"{head}{pk}{tail}"
-
-
 def type_key(name: str) -> str:
     lowered = name.lower()
     return lowered if lowered in BUILT_IN_TYPES else "custom"
@@ -317,8 +310,8 @@ def _rows(found: list[dict[str, Any]]) -> list[ActivityRow]:
         return []
     attendees = _attendee_names([values["pk"] for values in found])
     now = timezone.now()
-    company_url, relationship_url = pk_url("layouts:company"), pk_url("layouts:relationship")
-    edit_url, delete_url = pk_url("success:activity_edit"), pk_url("success:activity_delete")
+    company_url, relationship_url = id_urls("layouts:company"), id_urls("layouts:relationship")
+    edit_url, delete_url = id_urls("success:activity_edit"), id_urls("success:activity_delete")
     looks: dict[str, tuple[str, SafeString]] = {}
     authors: dict[int, str] = {}
     days: dict[dt.date, str] = {}
