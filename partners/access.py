@@ -17,7 +17,7 @@ record is their bundle's model permission AND their partner's object permission 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.contrib.contenttypes.models import ContentType
@@ -204,12 +204,25 @@ def companies_visible_in_order_to(user: AnyUser) -> QuerySet[Company]:
     return Company.objects.filter(_granted(Company, partner, "view"))
 
 
+def _grant_probe(model: RecordModel, partner: Partner, ref: str) -> Subquery:
+    """The record id of the row granting `view` on the record at `ref` to the partner's
+    group, or NULL: a scalar subquery with LIMIT 1 read from the unique (group, permission,
+    record) index alone (an index-only probe: it selects the record id the index holds)."""
+    table = CompanyGroupObjectPermission if model is Company else RelationshipGroupObjectPermission
+    grants = table.objects.filter(
+        group_id=partner.group_id or 0,
+        permission_id=_permission(model, "view"),
+        content_object_id=OuterRef(ref),
+    )
+    return Subquery(grants.order_by().values("content_object_id")[:1], output_field=IntegerField())
+
+
 def company_visible_probe(user: AnyUser, ref: str) -> Any:
     """An expression, not NULL when `user` may see the company whose id is in the outer
     query's column `ref` (a list row's `parent_id`, a user's first company...).
 
-    For a partner user, the id of the grant row, read per outer row by a scalar subquery with
-    LIMIT 1: an index probe. (An EXISTS there would be the same on SQLite, but PostgreSQL turns
+    For a partner user, the company's id from its grant row, read per outer row by a scalar
+    subquery with LIMIT 1: an index-only probe. (An EXISTS there would be the same on SQLite, but PostgreSQL turns
     it into a hashed subplan over all the partner's grants joined to the companies, 100+ ms.)
     Internal users: 1. Nobody signed in, or a partner that sees no record: NULL.
     """
@@ -220,12 +233,7 @@ def company_visible_probe(user: AnyUser, ref: str) -> Any:
         return Value(1, output_field=IntegerField())
     if not _sees_records(partner):
         return Value(None, output_field=IntegerField())
-    grants = CompanyGroupObjectPermission.objects.filter(
-        group_id=partner.group_id or 0,
-        permission_id=_permission(Company, "view"),
-        content_object_id=OuterRef(ref),
-    )
-    return Subquery(grants.order_by().values("pk")[:1], output_field=IntegerField())
+    return _grant_probe(Company, partner, ref)
 
 
 def companies_visible_count(user: AnyUser) -> int:
@@ -241,6 +249,22 @@ def companies_visible_count(user: AnyUser) -> int:
         return 0
     return CompanyGroupObjectPermission.objects.filter(
         group_id=partner.group_id or 0, permission_id=_permission(Company, "view")
+    ).count()
+
+
+def relationships_visible_count(user: AnyUser) -> int:
+    """How many relationships `user` may see, in one query that reads no relationship row.
+
+    A partner's are counted in the unique (group, permission, record) index of the grants
+    alone (as `companies_visible_count`); none when the partner runs companies only.
+    """
+    partner = partner_of(user)
+    if partner is None:
+        return Relationship.objects.order_by().count() if user.is_authenticated else 0
+    if not _sees_relationships(partner):
+        return 0
+    return RelationshipGroupObjectPermission.objects.filter(
+        group_id=partner.group_id or 0, permission_id=_permission(Relationship, "view")
     ).count()
 
 
@@ -263,6 +287,51 @@ def sees_relationships(user: AnyUser) -> bool:
         return False
     partner = partner_of(user)
     return partner is None or _sees_relationships(partner)
+
+
+def relationship_visible_probe(user: AnyUser, ref: str) -> Any:
+    """An expression, not NULL when `user` may see the relationship whose id is in the outer
+    query's column `ref` (a CTA's `relationship_id`...): `company_visible_probe`'s contract.
+
+    For a partner user, the relationship's id from its grant row (`_grant_probe`). Internal users: 1. Nobody signed in, or a partner that sees no relationship
+    (inactive, or running companies only): NULL. (A NULL `ref` finds no grant: NULL.)
+    """
+    if not user.is_authenticated:
+        return Value(None, output_field=IntegerField())
+    partner = partner_of(user)
+    if partner is None:
+        return Value(1, output_field=IntegerField())
+    if not _sees_relationships(partner):
+        return Value(None, output_field=IntegerField())
+    return _grant_probe(Relationship, partner, ref)
+
+
+W = TypeVar("W", Activity, CTA, SuccessPlan)
+
+
+def work_visible_by_probe(user: AnyUser, work: QuerySet[W]) -> QuerySet[W]:
+    """The rows of `work` (activities, CTAs or plans) that `user` may see — the rows of
+    `activities_/ctas_/success_plans_visible_to` — decided per row by the grant probes.
+
+    For a COUNT of a few thousand work rows picked by their own index (the overdue badge):
+    PostgreSQL reads the EXISTS of `_work_visible` as hash joins over all the partner's
+    grants (tens of thousands), the probes as one unique-index lookup per row.
+    """
+    if not user.is_authenticated:
+        return work.none()
+    partner = partner_of(user)
+    if partner is None:
+        return work
+    if not _sees_records(partner):
+        return work.none()
+    work = work.alias(_company_probe=company_visible_probe(user, "company_id")).filter(
+        _company_probe__isnull=False
+    )
+    if not _sees_relationships(partner):
+        return work.filter(relationship__isnull=True)
+    return work.alias(
+        _relationship_probe=relationship_visible_probe(user, "relationship_id")
+    ).filter(Q(relationship__isnull=True) | Q(_relationship_probe__isnull=False))
 
 
 def _work_visible(partner: Partner) -> Q:

@@ -357,6 +357,31 @@ class CTA(SubjectMixin):
                 condition=models.Q(is_closed=False),
                 name="success_cta_overdue_cover",
             ),
+            # Everyone's open CTAs in the Cockpit's order, a bucket at a time
+            # (success.selectors.cockpit._bucketed_rows): one due date and priority in id order.
+            models.Index(
+                fields=["due_date", "priority", "id"],
+                condition=models.Q(is_closed=False),
+                name="success_cta_open_due_priority",
+            ),
+            # ... and the buckets counted from the index alone (the snoozed test included).
+            models.Index(
+                fields=["due_date", "priority", "snoozed_until"],
+                condition=models.Q(is_closed=False),
+                name="success_cta_open_due_cover",
+            ),
+            # Everyone's open CTAs counted without those snoozed to a later day: a range.
+            models.Index(
+                fields=["snoozed_until"],
+                condition=models.Q(is_closed=False, snoozed_until__isnull=False),
+                name="success_cta_open_snoozed",
+            ),
+            # A partner's open CTAs counted from their company grants' side, from the index.
+            models.Index(
+                fields=["company", "relationship", "due_date", "priority", "snoozed_until"],
+                condition=models.Q(is_closed=False),
+                name="success_cta_open_company_cover",
+            ),
             models.Index(fields=["company", "is_closed", "due_date"]),
             models.Index(fields=["relationship", "is_closed"]),
             models.Index(fields=["is_closed", "due_date"]),

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict, cast, overload
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, DateField, F, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -28,7 +30,10 @@ from gainsight_lite.http import parse_id
 from gainsight_lite.pagination import page_range
 from partners.access import (
     AnyUser,
+    companies_visible_to,
     ctas_visible_to,
+    is_partner_user,
+    work_visible_by_probe,
 )
 from relationships.models import Relationship
 from success.models import CTA, CTAPriority, CTAReason, CTAStatus, CTAType, Playbook, Task
@@ -331,9 +336,18 @@ class CockpitFilters:
         )
 
 
-def cockpit_ctas(*, user: AnyUser, filters: CockpitFilters, today: dt.date) -> QuerySet[CTA]:
-    """The CTAs the Cockpit lists for `filters`, in the order of its grouping."""
-    ctas = ctas_visible_to(user)
+def _filtered(
+    *,
+    user: AnyUser,
+    filters: CockpitFilters,
+    today: dt.date,
+    visible: QuerySet[CTA] | None = None,
+    snoozed: bool | None = None,
+) -> QuerySet[CTA]:
+    """The CTAs the Cockpit lists for `filters`, unordered: of `visible` (by default
+    `ctas_visible_to(user)`), with the snoozed ones when `snoozed` (by default when
+    `filters.show_snoozed`)."""
+    ctas = ctas_visible_to(user) if visible is None else visible
     if filters.owner == OWNER_ME:
         ctas = ctas.filter(owner=user) if user.is_authenticated else ctas.none()
     elif filters.owner == OWNER_NOBODY:
@@ -356,13 +370,22 @@ def cockpit_ctas(*, user: AnyUser, filters: CockpitFilters, today: dt.date) -> Q
         ctas = ctas.filter(relationship__isnull=True)
     elif parse_id(filters.relationship_type) is not None:
         ctas = ctas.filter(relationship__relationship_type_id=parse_id(filters.relationship_type))
-    if not filters.show_snoozed:
+    if not (filters.show_snoozed if snoozed is None else snoozed):
         # Snoozed until a later day: out of sight until then.
         ctas = ctas.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
+    return ctas.order_by()
+
+
+def _ordered(ctas: QuerySet[CTA], *, group: str) -> QuerySet[CTA]:
     due = F("due_date").asc(nulls_last=True)
-    if filters.group == GROUP_BY_PRIORITY:
+    if group == GROUP_BY_PRIORITY:
         return ctas.order_by("priority__order", "priority_id", due, "pk")
     return ctas.order_by(due, "priority__order", "pk")
+
+
+def cockpit_ctas(*, user: AnyUser, filters: CockpitFilters, today: dt.date) -> QuerySet[CTA]:
+    """The CTAs the Cockpit lists for `filters`, in the order of its grouping."""
+    return _ordered(_filtered(user=user, filters=filters, today=today), group=filters.group)
 
 
 def due_group(due: dt.date | None, *, today: dt.date) -> str:
@@ -394,19 +417,155 @@ class CockpitPage:
     today: dt.date
 
 
+class _Counted(Sequence[CTA]):
+    """What a Paginator needs of a list whose size is known: its length (the page's rows are
+    read apart, a bucket at a time)."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> CTA: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[CTA]: ...
+    def __getitem__(self, index: int | slice) -> CTA | Sequence[CTA]:
+        if isinstance(index, slice):
+            return []
+        raise IndexError(index)
+
+
+Bucket = tuple[dt.date | None, int, int]  # due date, priority id, how many CTAs
+
+
+def _grouped(ctas: QuerySet[CTA]) -> QuerySet[CTA, tuple[Any, ...]]:
+    return (
+        ctas.values("due_date", "priority_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("due_date", "priority_id", "n")
+    )
+
+
+def _counted_buckets(
+    *, user: AnyUser, filters: CockpitFilters, today: dt.date, page_number: Any
+) -> tuple[Page[CTA], list[Bucket]]:
+    """The page asked for, and (due date, priority, how many) buckets of the listed CTAs,
+    enough of them to place that page's rows; two or three queries.
+
+    A partner user's: all their buckets, asked from their company grants' side
+    (`company_id IN` the granted companies: SQLite walks the grants and reads each company's
+    open CTAs from the (company, relationship, due_date, priority, snoozed_until) index, a
+    few per company, instead of probing the grants for each open CTA of the book); the count
+    is their sum.
+
+    An internal user's: the count read from indexes alone, the CTAs minus those snoozed to a
+    later day (a COUNT of a partial index, and a range of the open CTAs' snoozed index); then,
+    grouped by due date, only the buckets of the dates up to the one at the page's last row:
+    SQLite walks the (due_date, priority, snoozed_until) index to that row and counts that
+    range, so an early page costs its dates, not the whole book. The undated CTAs come last
+    and are counted only when the page reaches them. Grouped by priority, all the buckets.
+    """
+    ctas = _filtered(user=user, filters=filters, today=today)
+    if is_partner_user(user):
+        mine = companies_visible_to(user).values("pk")
+        buckets: list[Bucket] = list(_grouped(ctas.filter(company_id__in=mine)))
+        page = Paginator(_Counted(sum(n for _, _, n in buckets)), PAGE_SIZE).get_page(page_number)
+        return page, buckets
+    count = _filtered(user=user, filters=filters, today=today, snoozed=True).count()
+    if not filters.show_snoozed:
+        count -= (
+            _filtered(user=user, filters=filters, today=today, snoozed=True)
+            .filter(snoozed_until__gt=today)
+            .count()
+        )
+    page = Paginator(_Counted(count), PAGE_SIZE).get_page(page_number)
+    end = min(page.number * PAGE_SIZE, count)
+    if filters.group == GROUP_BY_PRIORITY or end == 0:
+        return page, list(_grouped(ctas)) if end else []
+    cut = Subquery(
+        ctas.filter(due_date__isnull=False).order_by("due_date").values("due_date")[end - 1 : end],
+        output_field=DateField(),
+    )
+    dated = _grouped(ctas.filter(due_date__lte=Coalesce(cut, Value(dt.date.max))))
+    undated = _grouped(ctas.filter(due_date__isnull=True).filter(IsNull(cut, True)))
+    return page, list(dated.union(undated, all=True))
+
+
+def _bucketed_rows(
+    ctas: QuerySet[CTA], buckets: list[Bucket], *, group: str, start: int, end: int, today: dt.date
+) -> list[CTARow]:
+    """Rows `start` to `end` of the open CTAs in `ctas` in the Cockpit's order, read without
+    sorting them all.
+
+    The order (due date, empty last, then priority order, then id; or priority first) runs
+    through `buckets` of one due date and one priority, in each of which it is the id's: the
+    open CTAs' partial (due_date, priority, id) index. The page's rows are taken from the
+    buckets it covers, each at its offset (`pk IN (... LIMIT n OFFSET j)`, one per bucket,
+    in one query), then sorted as a page of 50. Three queries: the priorities' order, the
+    rows, their task counts.
+    """
+    if end <= start:
+        return []
+    ranks = dict(CTAPriority.objects.values_list("pk", "order"))
+
+    def key(bucket: Bucket) -> tuple[Any, ...]:
+        due, priority_id, _ = bucket
+        dated = (due is None, due or dt.date.min)
+        by_priority = (ranks.get(priority_id, 0), priority_id)
+        return (*by_priority, *dated) if group == GROUP_BY_PRIORITY else (*dated, *by_priority)
+
+    wanted = Q()
+    first = 0
+    for due, priority_id, count in sorted(buckets, key=key):
+        last = first + count
+        if last > start and first < end:
+            skip = max(start - first, 0)
+            take = min(end, last) - first - skip
+            bucket = ctas.filter(priority_id=priority_id)
+            bucket = (
+                bucket.filter(due_date__isnull=True) if due is None else bucket.filter(due_date=due)
+            )
+            wanted |= Q(pk__in=bucket.order_by("pk").values("pk")[skip : skip + take])
+        if last >= end:
+            break
+        first = last
+    if not wanted:
+        return []
+    return _rows(_ordered(CTA.objects.filter(wanted), group=group), today=today)
+
+
+def _bucketed(filters: CockpitFilters) -> bool:
+    """Whether the list is read by buckets: everyone's open CTAs, tens of thousands."""
+    return filters.owner == OWNER_ANYONE and filters.status != STATUS_CLOSED
+
+
 def cockpit_page(
     *, user: AnyUser, filters: CockpitFilters, page_number: Any, today: dt.date
 ) -> CockpitPage:
     """One page (50 CTAs) of the Cockpit, grouped by due date or by priority.
 
     The page is cut from the list in its grouping order, so each group on it is contiguous;
-    a group that spans two pages appears on both.
+    a group that spans two pages appears on both. Everyone's open CTAs (an "Anyone" view,
+    a partner user's default) are read by buckets (`_bucketed_rows`); a person's own by their
+    owner index, sorted.
     """
-    paginator = Paginator(cockpit_ctas(user=user, filters=filters, today=today), PAGE_SIZE)
-    # get_page: a number out of range gives the last page, anything not a number the first.
-    page = paginator.get_page(page_number)
-    # The page's slice of the queryset, read as the columns shown.
-    rows = _rows(cast(QuerySet[CTA], page.object_list), today=today)
+    ctas = _filtered(user=user, filters=filters, today=today)
+    if _bucketed(filters):
+        page, buckets = _counted_buckets(
+            user=user, filters=filters, today=today, page_number=page_number
+        )
+        start = (page.number - 1) * PAGE_SIZE
+        end = min(start + PAGE_SIZE, page.paginator.count)
+        rows = _bucketed_rows(ctas, buckets, group=filters.group, start=start, end=end, today=today)
+    else:
+        ordered = Paginator(_ordered(ctas, group=filters.group), PAGE_SIZE)
+        # get_page: a number out of range gives the last page, anything not a number the first.
+        page = ordered.get_page(page_number)
+        # The page's slice of the queryset, read as the columns shown.
+        rows = _rows(cast(QuerySet[CTA], page.object_list), today=today)
     groups: list[CockpitGroup] = []
     for row in rows:
         if filters.group == GROUP_BY_PRIORITY:
@@ -424,16 +583,21 @@ def cockpit_page(
 def overdue_cta_count(*, user: AnyUser, today: dt.date) -> int:
     """How many of `user`'s own open CTAs are past due (snoozed ones wait their day).
 
-    One COUNT on the (owner, is_closed, due_date) index.
+    One COUNT on the (owner, is_closed, due_date) index; for a partner user, the CTAs'
+    visibility probed per CTA (`work_visible_by_probe`: a few grant lookups per overdue CTA,
+    not a hash of all the partner's grants on PostgreSQL).
     """
     if not user.is_authenticated:
         return 0
-    return (
-        ctas_visible_to(user)
-        .filter(owner=user, is_closed=False, due_date__lt=today)
-        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
-        .count()
+    # Awake: never snoozed, or snoozed until today at the latest. Written as one COALESCE, not
+    # an OR, so PostgreSQL reads the covering index alone (the OR made a BitmapOr of two
+    # index scans and a visit to every overdue CTA's table row).
+    mine = (
+        CTA.objects.filter(owner=user, is_closed=False, due_date__lt=today)
+        .alias(_awake_from=Coalesce("snoozed_until", Value(dt.date.min)))
+        .filter(_awake_from__lte=today)
     )
+    return work_visible_by_probe(user, mine).count()
 
 
 # ---------- bulk actions ----------
