@@ -222,8 +222,9 @@ def company_visible_probe(user: AnyUser, ref: str) -> Any:
     query's column `ref` (a list row's `parent_id`, a user's first company...).
 
     For a partner user, the company's id from its grant row, read per outer row by a scalar
-    subquery with LIMIT 1: an index-only probe. (An EXISTS there would be the same on SQLite, but PostgreSQL turns
-    it into a hashed subplan over all the partner's grants joined to the companies, 100+ ms.)
+    subquery with LIMIT 1: an index-only probe. (An EXISTS there would be the same on SQLite,
+    but PostgreSQL turns it into a hashed subplan over all the partner's grants joined to the
+    companies, 100+ ms.)
     Internal users: 1. Nobody signed in, or a partner that sees no record: NULL.
     """
     if not user.is_authenticated:
@@ -293,8 +294,9 @@ def relationship_visible_probe(user: AnyUser, ref: str) -> Any:
     """An expression, not NULL when `user` may see the relationship whose id is in the outer
     query's column `ref` (a CTA's `relationship_id`...): `company_visible_probe`'s contract.
 
-    For a partner user, the relationship's id from its grant row (`_grant_probe`). Internal users: 1. Nobody signed in, or a partner that sees no relationship
-    (inactive, or running companies only): NULL. (A NULL `ref` finds no grant: NULL.)
+    For a partner user, the relationship's id from its grant row (`_grant_probe`). Internal
+    users: 1. Nobody signed in, or a partner that sees no relationship (inactive, or running
+    companies only): NULL. (A NULL `ref` finds no grant: NULL.)
     """
     if not user.is_authenticated:
         return Value(None, output_field=IntegerField())
