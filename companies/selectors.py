@@ -55,6 +55,7 @@ from partners.access import (
     company_visible_probe,
     is_partner_user,
     partner_of,
+    relationships_visible_count,
     relationships_visible_to,
 )
 
@@ -435,7 +436,8 @@ def home_dashboard(*, user: AnyUser) -> HomeDashboard:
     """The home page figures for `user`: what they may see, and their own book (4 queries).
 
     An internal user's book is the companies they are the CSM of; a partner user's, every
-    company their partner manages (all they may see).
+    company their partner manages (all they may see). What they may see is counted without
+    reading a record (`companies_/relationships_visible_count`: a partner's grants alone).
     """
     companies = companies_visible_to(user)
     partner = partner_of(user)
@@ -453,8 +455,8 @@ def home_dashboard(*, user: AnyUser) -> HomeDashboard:
         ).order_by("renewal_date", "name")[:10]
     )
     return HomeDashboard(
-        company_count=companies.count(),
-        relationship_count=relationships_visible_to(user).count(),
+        company_count=companies_visible_count(user),
+        relationship_count=relationships_visible_count(user),
         my_company_count=my_book["total"],
         my_arr=my_book["arr"] or Decimal(0),
         my_at_risk_count=my_book["at_risk"],

@@ -214,6 +214,7 @@ def bench_targets(clients: dict[str, Client]) -> list[Target]:
         ),
         Target("Timeline feed", reverse("success:timeline"), "csm", LIST_MS),
         Target("Home", reverse("home"), "csm", LIST_MS),
+        Target("Partner's home", reverse("home"), "partner-a", LIST_MS),
     ]
     return targets
 

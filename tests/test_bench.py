@@ -36,6 +36,7 @@ def test_every_page_and_section_answers_and_is_reported(tiny_book, tmp_path):
         "Search",
         "Partner's companies list",
         "Timeline feed",
+        "Partner's home",
     ):
         assert expected in names
     kinds = {name.split(": ")[1] for name in names if name.startswith("C360 section")}

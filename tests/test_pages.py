@@ -182,6 +182,36 @@ def test_home_of_a_partner_user_counts_only_their_partners_records(partner_a, pa
     assert dashboard.relationship_count == 1
 
 
+def test_a_partner_users_home_counts_from_the_grants_in_fixed_queries(
+    partner_a, partner_a_client, django_assert_max_num_queries
+):
+    """What a partner user may see is counted from their grants alone (no record read) and
+    the page's query count does not grow with their book."""
+
+    def visit() -> list[str]:
+        with django_assert_max_num_queries(9) as captured:
+            assert partner_a_client.get("/").status_code == 200
+        return [query["sql"] for query in captured.captured_queries]
+
+    RelationshipFactory(company=CompanyFactory(managed_by=partner_a))
+    small = visit()
+    for company in CompanyFactory.create_batch(4, managed_by=partner_a):
+        RelationshipFactory.create_batch(2, company=company)
+    RelationshipFactory.create_batch(2)
+    large = visit()
+
+    assert len(large) == len(small)
+    counts = [sql for sql in large if sql.startswith('SELECT COUNT(*) AS "__count" FROM')]
+    assert any('FROM "partners_companygroupobjectpermission"' in sql for sql in counts)
+    assert any('FROM "partners_relationshipgroupobjectpermission"' in sql for sql in counts)
+    assert not any(
+        'FROM "companies_company"' in sql or 'FROM "relationships_relationship"' in sql
+        for sql in counts
+    )
+    dashboard = partner_a_client.get("/").context["dashboard"]
+    assert (dashboard.company_count, dashboard.relationship_count) == (5, 9)
+
+
 def test_home_without_a_book_says_so(viewer_client):
     html = viewer_client.get("/").content.decode()
 
