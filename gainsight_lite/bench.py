@@ -202,6 +202,9 @@ def bench_targets(clients: dict[str, Client]) -> list[Target]:
     targets += _sections(clients["csm"], r360, "R360", "csm")
     targets += [
         Target("Cockpit", reverse("success:cockpit"), "csm", LIST_MS),
+        Target("Cockpit, anyone", f"{reverse('success:cockpit')}?owner=anyone", "csm", LIST_MS),
+        # A partner user's Cockpit starts with everything they may see ("Anyone").
+        Target("Partner's Cockpit", reverse("success:cockpit"), "partner-a", LIST_MS),
         Target("Companies list", reverse("companies:list"), "csm", LIST_MS),
         Target("Search", f"{reverse('search')}?q={word}", "csm", SEARCH_MS),
         Target("Search dropdown", f"{reverse('search')}?q={word}", "csm", SEARCH_MS, True),
