@@ -10,6 +10,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.utils import timezone
 
+from gainsight_lite.admin_lists import LargeTablePaginator
 from success.models import (
     CTA,
     Activity,
@@ -145,6 +146,38 @@ def test_big_changelists_read_a_fixed_number_of_queries(
     grow(15)
     large = _changelist_queries(admin_client, model, django_assert_max_num_queries)
     assert small == large
+
+
+@pytest.mark.parametrize("model", [Activity, CTA], ids=lambda model: model.__name__)
+def test_activities_and_ctas_page_their_keys_then_their_rows(
+    admin_client, monkeypatch, django_assert_max_num_queries, model
+):
+    """LargeTablePaginator: each page in the list's order, read as its keys and then only
+    those rows with their joins; every record on exactly one page."""
+    model_admin = admin.site._registry[model]
+    assert model_admin.paginator is LargeTablePaginator
+    monkeypatch.setattr(model_admin, "list_per_page", 2)
+    company = CompanyFactory()
+    factory = ActivityFactory if model is Activity else CTAFactory
+    factory.create_batch(5, company=company)
+    expected = list(model.objects.order_by(*model_admin.ordering).values_list("pk", flat=True))
+
+    seen = []
+    for number in (1, 2, 3):
+        with django_assert_max_num_queries(20) as captured:
+            response = admin_client.get(admin_url(model, "changelist"), {"p": number})
+        cl = response.context["cl"]
+        assert isinstance(cl.paginator, LargeTablePaginator)
+        seen += [row.pk for row in cl.result_list]
+        table = model._meta.db_table
+        rows_read = [
+            query["sql"]
+            for query in captured.captured_queries
+            if query["sql"].startswith("SELECT") and f'"{table}"."id" IN (' in query["sql"]
+        ]
+        assert len(rows_read) == 1, number
+    assert seen == expected
+    assert cl.paginator.count == 5
 
 
 # ---------- the models' sentences ----------
