@@ -34,6 +34,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import IsNull
 from django.db.models.signals import post_migrate
 from django.http import Http404
 
@@ -370,6 +371,33 @@ def ctas_visible_to(user: AnyUser) -> QuerySet[CTA]:
     return CTA.objects.filter(_work_visible(partner))
 
 
+def ctas_visible_from_grants_to(user: AnyUser) -> QuerySet[CTA]:
+    """The CTAs `user` may see (the rows of `ctas_visible_to`), asked from the grants' side.
+
+    For counting or grouping all of a partner's CTAs: those whose company is IN the partner's
+    company grants — SQLite walks the grants' unique (group, permission, record) index and
+    reads each granted company's CTAs by the CTAs' company index, a few per company, instead
+    of probing the grants for every CTA of the book; a relationship's grant is probed per CTA
+    that names one. Internal users: all of them.
+    """
+    if not user.is_authenticated:
+        return CTA.objects.none()
+    partner = partner_of(user)
+    if partner is None:
+        return CTA.objects.all()
+    if not _sees_records(partner):
+        return CTA.objects.none()
+    granted = CompanyGroupObjectPermission.objects.filter(
+        group_id=partner.group_id or 0, permission_id=_permission(Company, "view")
+    ).values("content_object_id")
+    ctas = CTA.objects.filter(company_id__in=granted)
+    if not _sees_relationships(partner):
+        return ctas.filter(relationship__isnull=True)
+    return ctas.filter(
+        Q(relationship__isnull=True) | Q(_granted(Relationship, partner, "view", "relationship_id"))
+    )
+
+
 def success_plans_visible_to(user: AnyUser) -> QuerySet[SuccessPlan]:
     """The success plans `user` may see: their company visible, their relationship (if any) too."""
     if not user.is_authenticated:
@@ -465,6 +493,7 @@ def users_choosable_by(
     relationship_id: Any = None,
     current_id: Any = None,
     permission: str | None = None,
+    any_record: bool = False,
 ) -> QuerySet[User]:
     """The people `user` may pick in any user field — a record's CSM, a CTA's, task's or
     plan's owner — by name.
@@ -478,6 +507,11 @@ def users_choosable_by(
     `permission` ("app.codename") narrows the internal users to those who hold it — through a
     group, their own permissions, or as superusers: a CTA goes to someone who may work it,
     never to a read-only user. The partner rules stay as they are.
+
+    `any_record` (a filter's choices, such as the timeline's authors): a partner user also
+    gets the CSMs of every company and relationship they may see — each user asked by a scalar
+    subquery (LIMIT 1) at their first such record by the CSM index, not by collecting the CSM
+    of all the partner's records.
     """
     partner = partner_of(user) if user is not None else None
     if user is None or partner is None:
@@ -493,6 +527,10 @@ def users_choosable_by(
         if relationship_id is not None:
             relationships = relationships_visible_to(user).filter(pk=relationship_id)
             allowed |= Q(pk__in=relationships.values("csm_id"))
+        if any_record:
+            for records in (companies_visible_in_order_to(user), relationships_visible_to(user)):
+                first = records.filter(csm=OuterRef("pk")).order_by().values("pk")[:1]
+                allowed |= Q(IsNull(Subquery(first), False))
     chosen = Q(is_active=True) & allowed
     if current_id is not None:
         chosen |= Q(pk=current_id)

@@ -128,7 +128,7 @@ def timeline_csv(request: HttpRequest) -> StreamingHttpResponse:
     form = TimelineFilterForm(
         request.GET,
         types=list(ActivityType.objects.order_by("order", "name")),
-        authors=timeline_authors(activities=scope, small=False),
+        authors=timeline_authors(user=user, activities=scope, small=False),
         company=company,
     )
     activities = form.filters().apply(scope)

@@ -102,6 +102,7 @@ class Timeline(SectionKind):
             ctx.params,
             types=list(types),
             authors=timeline_authors(
+                user=ctx.user,
                 activities=scope,
                 wanted=(ctx.params.get("author") or "") if rows_only else None,
             ),

@@ -29,7 +29,9 @@ from partners.access import (
     AnyUser,
     activities_visible_to,
     companies_visible_to,
+    is_partner_user,
     relationships_visible_to,
+    users_choosable_by,
 )
 from relationships.models import Relationship
 from success.models import Activity, ActivityType
@@ -91,16 +93,30 @@ class Author(NamedTuple):
 
 
 def timeline_authors(
-    *, activities: QuerySet[Activity], small: bool = True, wanted: str | None = None
+    *,
+    user: AnyUser,
+    activities: QuerySet[Activity],
+    small: bool = True,
+    wanted: str | None = None,
 ) -> list[Author]:
-    """The people who wrote at least one of `activities`, by name (one query).
+    """The people who wrote at least one of `activities` and whom `user` may pick, by name
+    (one query).
 
     `small` (one company's or relationship's timeline) gathers their ids from the activities;
     for the whole book each user is checked with an indexed EXISTS instead, which reads a few
     rows per user rather than every activity. `wanted` (the author filter's value, for a page
     of rows that draws no filter) asks about that one person only: none when it is empty.
+
+    A partner user picks among the people `users_choosable_by` gives them with `any_record`:
+    their partner's users and the CSMs of the records they may see. Someone else's activities
+    still show in their timeline, but that person is no filter. (It is also what keeps the
+    feed cheap: the EXISTS runs for those people only, each finding a visible activity within
+    a few rows, instead of walking every activity of the colleagues they see nothing of.)
     """
     users = User.objects.all()
+    if is_partner_user(user):
+        choosable = users_choosable_by(user, any_record=True)
+        users = users.filter(pk__in=choosable.order_by().values("pk"))
     if wanted is not None:
         pk = parse_id(wanted)
         if pk is None:

@@ -179,7 +179,7 @@ def timeline_page(request: HttpRequest) -> HttpResponse:
     form = TimelineFilterForm(
         request.GET,
         types=list(ActivityType.objects.order_by("order", "name")),
-        authors=timeline_authors(activities=scope, small=False, wanted=wanted_author),
+        authors=timeline_authors(user=user, activities=scope, small=False, wanted=wanted_author),
         company=company,
         auto_id="timeline-%s",
     )

@@ -24,6 +24,7 @@ from tests.factories import (
     CompanyFactory,
     CompanyPersonFactory,
     LayoutFactory,
+    PartnerUserFactory,
     PersonFactory,
     RelationshipFactory,
     SectionFactory,
@@ -282,8 +283,10 @@ def _walk_rows(client, url: str, params: dict) -> list[str]:
 def test_load_more_checks_the_author_filter_alone(csm_client, partner_a, partner_a_client):
     from layouts.sections import section_url
 
-    company = CompanyFactory(managed_by=partner_a)
-    dana, fox = UserFactory(first_name="Dana"), UserFactory(first_name="Fox")
+    # Authors a partner user may pick: the company's CSM and one of the partner's users.
+    dana = UserFactory(first_name="Dana")
+    fox = PartnerUserFactory(partner=partner_a, user__first_name="Fox").user
+    company = CompanyFactory(managed_by=partner_a, csm=dana)
     hidden_author = UserFactory(first_name="Hidden")
     for index in range(30):
         ActivityFactory(company=company, author=dana, subject=f"Dana {index:02d}")
@@ -302,3 +305,47 @@ def test_load_more_checks_the_author_filter_alone(csm_client, partner_a, partner
     rows = partner_a_client.get(more, headers=HTMX).content.decode()
     assert "Hidden" not in rows and rows.count('class="activity"') == 25
     assert f"author={hidden_author.pk}" not in rows
+
+
+def _author_options(html: str) -> set[str]:
+    select = re.search(r'<select name="author"[^>]*>(.*?)</select>', html, re.S)
+    assert select is not None
+    return set(re.findall(r'<option value="(\d+)"', select.group(1)))
+
+
+def test_a_partner_picks_among_its_users_and_the_csms_of_its_records(
+    csm_client, partner_a, partner_b, partner_a_client
+):
+    from layouts.sections import section_url
+
+    company_csm, relationship_csm = UserFactory(first_name="Cora"), UserFactory(first_name="Rex")
+    colleague = PartnerUserFactory(partner=partner_a, user__first_name="Pat").user
+    # An internal colleague who is no CSM of A's records, and a CSM of B's only.
+    visitor, b_csm = UserFactory(first_name="Vic"), UserFactory(first_name="Bea")
+    company = CompanyFactory(managed_by=partner_a, csm=company_csm)
+    relationship = RelationshipFactory(company=company, csm=relationship_csm)
+    b_company = CompanyFactory(managed_by=partner_b, csm=b_csm)
+    ActivityFactory(company=company, author=company_csm, subject="Cora call")
+    ActivityFactory(
+        company=company, relationship=relationship, author=relationship_csm, subject="Rex call"
+    )
+    ActivityFactory(company=company, author=colleague, subject="Pat call")
+    ActivityFactory(company=company, author=visitor, subject="Vic call")
+    ActivityFactory(company=company, author=b_csm, subject="Bea call on A")
+    ActivityFactory(company=b_company, author=b_csm, subject="Bea call on B")
+    # The CSM of a record the partner may see, but with nothing of theirs it may see: no author.
+    CompanyFactory(managed_by=partner_a, csm=UserFactory(first_name="Quiet"))
+    picked = {str(user.pk) for user in (company_csm, relationship_csm, colleague)}
+    section = SectionFactory(layout=LayoutFactory(), kind="timeline")
+
+    for url in (TIMELINE, section_url(company, section)):
+        html = partner_a_client.get(url, headers=HTMX).content.decode()
+        assert _author_options(html) == picked
+        # Everyone's activities still show; the others' authors are no filter.
+        assert {"Vic call", "Bea call on A"} <= set(_walk_rows(partner_a_client, url, {}))
+        everything = _walk_rows(partner_a_client, url, {"author": visitor.pk})
+        assert len(everything) == 5 and "Bea call on B" not in everything
+        assert _walk_rows(partner_a_client, url, {"author": colleague.pk}) == ["Pat call"]
+        # Internal users pick every author of what they see.
+        internal = _author_options(csm_client.get(url, headers=HTMX).content.decode())
+        assert {str(visitor.pk), str(b_csm.pk)} | picked <= internal
