@@ -229,3 +229,22 @@ def test_command_seeds_then_says_it_is_loaded(settings):
     assert "layouts now have this version's sections" in again.getvalue()
     assert Company.objects.count() == 300
     assert history.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's visibility map")
+@pytest.mark.django_db(transaction=True)
+def test_a_build_of_its_own_vacuums_so_index_only_scans_skip_the_tables():
+    """Outside a caller's transaction the build ends with VACUUM (ANALYZE): every page of the
+    bulk-loaded tables is marked all-visible (ANALYZE alone leaves the map empty)."""
+    demo_large.large_book_build(companies=300, seed=7)
+
+    tables = ["companies_company", "success_activity", "partners_companygroupobjectpermission"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relpages, relallvisible FROM pg_class WHERE relname = ANY(%s)",
+            [tables],
+        )
+        pages = {name: (total, visible) for name, total, visible in cursor.fetchall()}
+    assert set(pages) == set(tables)
+    for name, (total, visible) in pages.items():
+        assert total > 0 and visible == total, (name, total, visible)
