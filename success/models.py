@@ -364,11 +364,12 @@ class CTA(SubjectMixin):
                 condition=models.Q(is_closed=False),
                 name="success_cta_open_due_priority",
             ),
-            # ... and the buckets counted from the index alone (the snoozed test included).
+            # ... and the buckets counted from the index alone (the snoozed test included;
+            # is_closed last, so SQLite knows it covers).
             models.Index(
-                fields=["due_date", "priority", "snoozed_until"],
+                fields=["due_date", "priority", "snoozed_until", "is_closed"],
                 condition=models.Q(is_closed=False),
-                name="success_cta_open_due_cover",
+                name="success_cta_open_due_cov",
             ),
             # Everyone's open CTAs counted without those snoozed to a later day: a range.
             models.Index(
@@ -376,11 +377,19 @@ class CTA(SubjectMixin):
                 condition=models.Q(is_closed=False, snoozed_until__isnull=False),
                 name="success_cta_open_snoozed",
             ),
-            # A partner's open CTAs counted from their company grants' side, from the index.
+            # A partner's open CTAs counted from their company grants' side, from the index
+            # alone (is_closed last, as above).
             models.Index(
-                fields=["company", "relationship", "due_date", "priority", "snoozed_until"],
+                fields=[
+                    "company",
+                    "relationship",
+                    "due_date",
+                    "priority",
+                    "snoozed_until",
+                    "is_closed",
+                ],
                 condition=models.Q(is_closed=False),
-                name="success_cta_open_company_cover",
+                name="success_cta_open_company_cov",
             ),
             models.Index(fields=["company", "is_closed", "due_date"]),
             models.Index(fields=["relationship", "is_closed"]),

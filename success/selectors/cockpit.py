@@ -30,7 +30,7 @@ from gainsight_lite.http import parse_id
 from gainsight_lite.pagination import page_range
 from partners.access import (
     AnyUser,
-    companies_visible_to,
+    ctas_visible_from_grants_to,
     ctas_visible_to,
     is_partner_user,
     work_visible_by_probe,
@@ -470,8 +470,10 @@ def _counted_buckets(
     """
     ctas = _filtered(user=user, filters=filters, today=today)
     if is_partner_user(user):
-        mine = companies_visible_to(user).values("pk")
-        buckets: list[Bucket] = list(_grouped(ctas.filter(company_id__in=mine)))
+        mine = _filtered(
+            user=user, filters=filters, today=today, visible=ctas_visible_from_grants_to(user)
+        )
+        buckets: list[Bucket] = list(_grouped(mine))
         page = Paginator(_Counted(sum(n for _, _, n in buckets)), PAGE_SIZE).get_page(page_number)
         return page, buckets
     count = _filtered(user=user, filters=filters, today=today, snoozed=True).count()
