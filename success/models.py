@@ -115,7 +115,12 @@ class Activity(SubjectMixin):
         indexes = [
             models.Index(fields=["company", "-occurred_at"]),
             models.Index(fields=["relationship", "-occurred_at"]),
-            models.Index(fields=["author", "-occurred_at"]),
+            # An author's activities newest first; with the company and relationship it also
+            # answers "did they write anything this partner may see?" from the index alone.
+            models.Index(
+                fields=["author", "-occurred_at", "company", "relationship"],
+                name="success_activity_author_cov",
+            ),
             models.Index(fields=["-occurred_at", "-id"]),
         ]
 
