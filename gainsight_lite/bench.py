@@ -216,6 +216,7 @@ def bench_targets(clients: dict[str, Client]) -> list[Target]:
             HEADER_MS,
         ),
         Target("Timeline feed", reverse("success:timeline"), "csm", LIST_MS),
+        Target("Partner's timeline feed", reverse("success:timeline"), "partner-a", LIST_MS),
         Target("Home", reverse("home"), "csm", LIST_MS),
         Target("Partner's home", reverse("home"), "partner-a", LIST_MS),
     ]

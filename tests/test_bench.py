@@ -38,6 +38,7 @@ def test_every_page_and_section_answers_and_is_reported(tiny_book, tmp_path):
         "Search",
         "Partner's companies list",
         "Timeline feed",
+        "Partner's timeline feed",
         "Partner's home",
     ):
         assert expected in names
