@@ -433,7 +433,8 @@ class HomeDashboard:
 
 
 def home_dashboard(*, user: AnyUser) -> HomeDashboard:
-    """The home page figures for `user`: what they may see, and their own book (4 queries).
+    """The home page figures for `user`: what they may see, and their own book (4 queries;
+    5 for a partner user: the book's size chooses how their renewals are read).
 
     An internal user's book is the companies they are the CSM of; a partner user's, every
     company their partner manages (all they may see). What they may see is counted without
@@ -448,14 +449,18 @@ def home_dashboard(*, user: AnyUser) -> HomeDashboard:
         at_risk=Count("pk", filter=Q(status=Company.Status.AT_RISK)),
     )
     today = timezone.localdate()
+    # A partner holding a large share of the book finds its next renewals walking the
+    # renewal date index and probing each company's grant (a few dozen rows), not by joining
+    # and sorting all its companies (SQLite: 27 -> 7 ms for 20k of 100k); a small one joins.
+    soon = companies_visible_in_order_to(user) if _walk_is_cheaper(user=user, offset=0) else mine
     renewals = list(
-        mine.filter(
+        soon.filter(
             renewal_date__gte=today,
             renewal_date__lte=today + dt.timedelta(days=RENEWAL_WINDOW_DAYS),
         ).order_by("renewal_date", "name")[:10]
     )
     return HomeDashboard(
-        company_count=companies_visible_count(user),
+        company_count=_visible_size(user),
         relationship_count=relationships_visible_count(user),
         my_company_count=my_book["total"],
         my_arr=my_book["arr"] or Decimal(0),

@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -180,6 +182,32 @@ def test_home_of_a_partner_user_counts_only_their_partners_records(partner_a, pa
 
     assert dashboard.company_count == 1
     assert dashboard.relationship_count == 1
+
+
+@pytest.mark.parametrize("walked", [False, True], ids=["joined", "walked"])
+def test_a_partner_users_renewals_are_their_partners_next_ones_in_date_order(
+    partner_a, partner_a_client, monkeypatch, walked
+):
+    """Joined (a small partner) or walked in renewal date order with a grant probe per
+    company (a partner holding a large share of the book): the same ten renewals."""
+    import companies.selectors
+
+    monkeypatch.setattr(companies.selectors, "_walk_is_cheaper", lambda **kwargs: walked)
+    today = dt.date.today()
+    for days in range(1, 13):
+        CompanyFactory(
+            name=f"Ours {days:02}", managed_by=partner_a, renewal_date=today + dt.timedelta(days)
+        )
+        CompanyFactory(name=f"Theirs {days:02}", renewal_date=today + dt.timedelta(days))
+    CompanyFactory(name="Ours late", managed_by=partner_a, renewal_date=today + dt.timedelta(120))
+    CompanyFactory(name="Ours past", managed_by=partner_a, renewal_date=today - dt.timedelta(1))
+
+    with CaptureQueriesContext(connection) as captured:
+        renewals = partner_a_client.get("/").context["dashboard"].my_renewals
+
+    assert [company.name for company in renewals] == [f"Ours {days:02}" for days in range(1, 11)]
+    sql = next(q["sql"] for q in captured.captured_queries if '"renewal_date" >=' in q["sql"])
+    assert ("INNER JOIN" in sql) is not walked
 
 
 def test_a_partner_users_home_counts_from_the_grants_in_fixed_queries(
