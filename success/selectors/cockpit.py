@@ -16,9 +16,8 @@ from typing import Any, TypedDict, cast, overload
 
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Count, DateField, F, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -454,47 +453,65 @@ def _counted_buckets(
     *, user: AnyUser, filters: CockpitFilters, today: dt.date, page_number: Any
 ) -> tuple[Page[CTA], list[Bucket]]:
     """The page asked for, and (due date, priority, how many) buckets of the listed CTAs,
-    enough of them to place that page's rows; two or three queries.
+    enough of them to place that page's rows; four queries (three when all the buckets are
+    counted).
 
-    A partner user's: all their buckets, asked from their company grants' side
-    (`company_id IN` the granted companies: SQLite walks the grants and reads each company's
-    open CTAs from the (company, relationship, due_date, priority, snoozed_until) index, a
-    few per company, instead of probing the grants for each open CTA of the book); the count
-    is their sum.
+    The count: an internal user's read from indexes alone, the CTAs minus those snoozed to a
+    later day (a COUNT of a partial index, and a range of the open CTAs' snoozed index). A
+    partner user's asked from their company grants' side (`ctas_visible_from_grants_to`:
+    SQLite walks the grants and reads each granted company's open CTAs from the covering
+    (company, relationship, due_date, priority, snoozed_until, is_closed) index, a few per
+    company, instead of probing the grants for every open CTA of the book).
 
-    An internal user's: the count read from indexes alone, the CTAs minus those snoozed to a
-    later day (a COUNT of a partial index, and a range of the open CTAs' snoozed index); then,
-    grouped by due date, only the buckets of the dates up to the one at the page's last row:
-    SQLite walks the (due_date, priority, snoozed_until) index to that row and counts that
-    range, so an early page costs its dates, not the whole book. The undated CTAs come last
-    and are counted only when the page reaches them. Grouped by priority, all the buckets.
+    The buckets, grouped by due date: only those of the dates up to the one at the page's last
+    row (`_buckets_to`), when walking the open CTAs in due order to that row is cheap — always
+    for an internal user, for a partner while the rows walked (the page's end over the
+    partner's share of the book) are fewer than the partner's CTAs. Otherwise, and grouped by
+    priority, all of them (a partner's from the grants' side).
     """
     ctas = _filtered(user=user, filters=filters, today=today)
-    if is_partner_user(user):
-        mine = _filtered(
+    partner = is_partner_user(user)
+    if partner:
+        counted = _filtered(
             user=user, filters=filters, today=today, visible=ctas_visible_from_grants_to(user)
         )
-        buckets: list[Bucket] = list(_grouped(mine))
-        page = Paginator(_Counted(sum(n for _, _, n in buckets)), PAGE_SIZE).get_page(page_number)
-        return page, buckets
-    count = _filtered(user=user, filters=filters, today=today, snoozed=True).count()
-    if not filters.show_snoozed:
-        count -= (
-            _filtered(user=user, filters=filters, today=today, snoozed=True)
-            .filter(snoozed_until__gt=today)
-            .count()
-        )
+        count = counted.count()
+        book = CTA.objects.filter(is_closed=False).count()
+    else:
+        counted = ctas
+        count = _filtered(user=user, filters=filters, today=today, snoozed=True).count()
+        if not filters.show_snoozed:
+            count -= (
+                _filtered(user=user, filters=filters, today=today, snoozed=True)
+                .filter(snoozed_until__gt=today)
+                .count()
+            )
     page = Paginator(_Counted(count), PAGE_SIZE).get_page(page_number)
     end = min(page.number * PAGE_SIZE, count)
-    if filters.group == GROUP_BY_PRIORITY or end == 0:
-        return page, list(_grouped(ctas)) if end else []
-    cut = Subquery(
-        ctas.filter(due_date__isnull=False).order_by("due_date").values("due_date")[end - 1 : end],
-        output_field=DateField(),
+    if end == 0:
+        return page, []
+    walk = not partner or end * book <= count * count
+    if filters.group == GROUP_BY_PRIORITY or not walk:
+        return page, list(_grouped(counted))
+    return page, _buckets_to(ctas, end=end)
+
+
+def _buckets_to(ctas: QuerySet[CTA], *, end: int) -> list[Bucket]:
+    """The buckets of `ctas` up to the due date of its row `end` in due order (two queries):
+    SQLite walks the open CTAs' (due_date, priority, snoozed_until, is_closed) index to that
+    row, then counts the range up to its date, so an early page costs its dates, not the
+    whole book. The undated CTAs come last and are counted only when the page reaches them.
+    (The date is read first: as a subquery in the counting query SQLite tested it on every
+    undated CTA, probing a partner's grants for each.)"""
+    cut = (
+        ctas.filter(due_date__isnull=False)
+        .order_by("due_date")
+        .values_list("due_date", flat=True)[end - 1 : end]
+        .first()
     )
-    dated = _grouped(ctas.filter(due_date__lte=Coalesce(cut, Value(dt.date.max))))
-    undated = _grouped(ctas.filter(due_date__isnull=True).filter(IsNull(cut, True)))
-    return page, list(dated.union(undated, all=True))
+    if cut is not None:
+        return list(_grouped(ctas.filter(due_date__lte=cut)))
+    return list(_grouped(ctas))
 
 
 def _bucketed_rows(

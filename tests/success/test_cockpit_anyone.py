@@ -111,9 +111,11 @@ def test_everyones_ctas_come_in_the_sorted_order_on_every_page(
     companies = CompanyFactory.create_batch(3)
     craft(companies, [csm_user, UserFactory(), None])
     filters = CockpitFilters(owner=OWNER_ANYONE, group=group, show_snoozed=show_snoozed)
-    shown = CTA.objects.filter(is_closed=False).select_related("priority")
-    if not show_snoozed:
-        shown = [c for c in shown if c.snoozed_until is None or c.snoozed_until <= WEDNESDAY]
+    shown = [
+        cta
+        for cta in CTA.objects.filter(is_closed=False).select_related("priority")
+        if show_snoozed or cta.snoozed_until is None or cta.snoozed_until <= WEDNESDAY
+    ]
     order = expected(shown, group=group)
     pages = listed(csm_user, filters, monkeypatch, size)
     assert [pk for page in pages for pk in page] == order
@@ -195,3 +197,32 @@ def test_the_anyone_views_queries_do_not_grow_with_the_ctas(
     add(130)
     large = (queries(csm_client, owner=OWNER_ANYONE), queries(partner_a_client))
     assert small == large
+
+
+@pytest.mark.parametrize("group", [GROUP_BY_DUE, GROUP_BY_PRIORITY])
+def test_a_partner_seeing_most_of_the_book_walks_it_in_a_fixed_number_of_queries(
+    partner_a_client, partner_a, django_assert_max_num_queries, group
+):
+    """Most of the book is the partner's: the first pages are placed by walking the open CTAs
+    in due order (`_buckets_to`: one query more than counting all the partner's buckets), the
+    same queries at both sizes."""
+
+    def queries() -> tuple[int, int]:
+        counts = []
+        for page in ("1", "2"):
+            with django_assert_max_num_queries(20) as captured:
+                response = partner_a_client.get(COCKPIT, {"group": group, "page": page})
+                assert response.status_code == 200
+            counts.append(len(captured.captured_queries))
+        return counts[0], counts[1]
+
+    def add(n: int) -> None:
+        ours = CompanyFactory(managed_by=partner_a)
+        for i in range(n):
+            CTAFactory(company=ours, due_date=WEDNESDAY + dt.timedelta(days=i % 9))
+        CTAFactory(company=CompanyFactory())
+
+    add(120)
+    small = queries()
+    add(200)
+    assert queries() == small
