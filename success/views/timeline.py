@@ -21,7 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from companies.selectors import companies_for_picker
 from gainsight_lite.forms import add_service_errors
 from gainsight_lite.http import dialog_saved, wants_fragment
-from partners.access import activities_visible_to
+from partners.access import activities_visible_to, work_visible_by_probe
 from success.events import ACTIVITY_LOGGED
 from success.forms.timeline import (
     FORM,
@@ -179,7 +179,14 @@ def timeline_page(request: HttpRequest) -> HttpResponse:
     form = TimelineFilterForm(
         request.GET,
         types=list(ActivityType.objects.order_by("order", "name")),
-        authors=timeline_authors(user=user, activities=scope, small=False, wanted=wanted_author),
+        # The same rows as `scope`, decided per activity by the grant probes: PostgreSQL read
+        # the EXISTS as a hash of all the partner's relationship grants (~60k, 38 ms).
+        authors=timeline_authors(
+            user=user,
+            activities=work_visible_by_probe(user, Activity.objects.all()),
+            small=False,
+            wanted=wanted_author,
+        ),
         company=company,
         auto_id="timeline-%s",
     )
