@@ -113,28 +113,35 @@ def timeline_authors(
     feed cheap: the EXISTS runs for those people only, each finding a visible activity within
     a few rows, instead of walking every activity of the colleagues they see nothing of.)
     """
-    users = User.objects.all()
+    partner = is_partner_user(user)
+    # One record's timeline: a partner's rule asked about its few authors, in the same query.
+    users = users_choosable_by(user, any_record=True) if partner and small else User.objects.all()
     wanted_pk = None
     if wanted is not None:
         wanted_pk = parse_id(wanted)
         if wanted_pk is None:
             return []
         users = users.filter(pk=wanted_pk)
-    if is_partner_user(user):
-        # Their ids first (a query of their own): asked inside the next one, PostgreSQL
-        # checked every user's activities before narrowing to these.
+    if small:
+        users = users.filter(pk__in=activities.values("author_id"))
+        return _authors(users)
+    if partner:
+        # The people they may pick first, in a query of their own: asked inside the next one,
+        # PostgreSQL checked every user's activities before narrowing to these.
         choosable = users_choosable_by(user, any_record=True)
         if wanted_pk is not None:
             choosable = choosable.filter(pk=wanted_pk)
         users = users.filter(pk__in=list(choosable.order_by().values_list("pk", flat=True)))
-    if small:
-        users = users.filter(pk__in=activities.values("author_id"))
-    else:
-        # Their newest activity, by the (author, -occurred_at, company, relationship) index:
-        # a partner's rule is checked on a few rows per author (unordered, as an EXISTS may
-        # walk them, PostgreSQL checked some 150 an author).
-        newest = activities.filter(author_id=OuterRef("pk")).order_by("-occurred_at")
-        users = users.alias(newest=Subquery(newest.values("pk")[:1])).filter(newest__isnull=False)
+    # Their newest activity, by the (author, -occurred_at, company, relationship) index: a
+    # partner's rule is checked on a few rows per author (as an EXISTS, unordered, PostgreSQL
+    # checked some 150 an author).
+    newest = activities.filter(author_id=OuterRef("pk")).order_by("-occurred_at")
+    users = users.alias(newest=Subquery(newest.values("pk")[:1])).filter(newest__isnull=False)
+    return _authors(users)
+
+
+def _authors(users: QuerySet[User]) -> list[Author]:
+    """`users` as the author filter lists them, by name."""
     found = users.order_by("first_name", "last_name", "username").values_list(
         "pk", "first_name", "last_name", "username"
     )
