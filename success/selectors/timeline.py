@@ -125,16 +125,18 @@ def timeline_authors(
     if small:
         users = users.filter(pk__in=activities.values("author_id"))
         return _authors(users)
-    if partner:
-        # The people they may pick first, in a query of their own: asked inside the next one,
-        # PostgreSQL checked every user's activities before narrowing to these.
-        choosable = users_choosable_by(user, any_record=True)
-        if wanted_pk is not None:
-            choosable = choosable.filter(pk=wanted_pk)
-        users = users.filter(pk__in=list(choosable.order_by().values_list("pk", flat=True)))
-    # Their newest activity, by the (author, -occurred_at, company, relationship) index: a
-    # partner's rule is checked on a few rows per author (as an EXISTS, unordered, PostgreSQL
-    # checked some 150 an author).
+    if not partner:
+        # Everything is visible: each user's first activity in the author index answers.
+        return _authors(users.filter(Exists(activities.filter(author_id=OuterRef("pk")))))
+    # The people they may pick first, in a query of their own: asked inside the next one,
+    # PostgreSQL checked every user's activities before narrowing to these.
+    choosable = users_choosable_by(user, any_record=True)
+    if wanted_pk is not None:
+        choosable = choosable.filter(pk=wanted_pk)
+    users = users.filter(pk__in=list(choosable.order_by().values_list("pk", flat=True)))
+    # Their newest visible activity, by the (author, -occurred_at, company, relationship)
+    # index: the partner's rule is checked on a few rows per author (as an EXISTS, unordered,
+    # PostgreSQL checked some 150 an author).
     newest = activities.filter(author_id=OuterRef("pk")).order_by("-occurred_at")
     users = users.alias(newest=Subquery(newest.values("pk")[:1])).filter(newest__isnull=False)
     return _authors(users)
