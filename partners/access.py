@@ -218,6 +218,19 @@ def _grant_probe(model: RecordModel, partner: Partner, ref: str) -> Subquery:
     return Subquery(grants.order_by().values("content_object_id")[:1], output_field=IntegerField())
 
 
+def _visible_probe(user: AnyUser, model: RecordModel, ref: str) -> Any:
+    """The probe of `company_visible_probe` / `relationship_visible_probe` for `model`."""
+    if not user.is_authenticated:
+        return Value(None, output_field=IntegerField())
+    partner = partner_of(user)
+    if partner is None:
+        return Value(1, output_field=IntegerField())
+    sees = _sees_relationships(partner) if model is Relationship else _sees_records(partner)
+    if not sees:
+        return Value(None, output_field=IntegerField())
+    return _grant_probe(model, partner, ref)
+
+
 def company_visible_probe(user: AnyUser, ref: str) -> Any:
     """An expression, not NULL when `user` may see the company whose id is in the outer
     query's column `ref` (a list row's `parent_id`, a user's first company...).
@@ -228,14 +241,21 @@ def company_visible_probe(user: AnyUser, ref: str) -> Any:
     companies, 100+ ms.)
     Internal users: 1. Nobody signed in, or a partner that sees no record: NULL.
     """
-    if not user.is_authenticated:
-        return Value(None, output_field=IntegerField())
+    return _visible_probe(user, Company, ref)
+
+
+def _visible_count(user: AnyUser, model: RecordModel) -> int:
+    """`companies_visible_count` / `relationships_visible_count` for `model`."""
     partner = partner_of(user)
     if partner is None:
-        return Value(1, output_field=IntegerField())
-    if not _sees_records(partner):
-        return Value(None, output_field=IntegerField())
-    return _grant_probe(Company, partner, ref)
+        return model.objects.order_by().count() if user.is_authenticated else 0
+    sees = _sees_relationships(partner) if model is Relationship else _sees_records(partner)
+    if not sees:
+        return 0
+    grants = CompanyGroupObjectPermission if model is Company else RelationshipGroupObjectPermission
+    return grants.objects.filter(
+        group_id=partner.group_id or 0, permission_id=_permission(model, "view")
+    ).count()
 
 
 def companies_visible_count(user: AnyUser) -> int:
@@ -244,14 +264,7 @@ def companies_visible_count(user: AnyUser) -> int:
     A partner's are counted in the unique (group, permission, record) index of the grants
     alone: the grant's foreign key (ON DELETE CASCADE) guarantees its company exists.
     """
-    partner = partner_of(user)
-    if partner is None:
-        return Company.objects.order_by().count() if user.is_authenticated else 0
-    if not _sees_records(partner):
-        return 0
-    return CompanyGroupObjectPermission.objects.filter(
-        group_id=partner.group_id or 0, permission_id=_permission(Company, "view")
-    ).count()
+    return _visible_count(user, Company)
 
 
 def relationships_visible_count(user: AnyUser) -> int:
@@ -260,14 +273,7 @@ def relationships_visible_count(user: AnyUser) -> int:
     A partner's are counted in the unique (group, permission, record) index of the grants
     alone (as `companies_visible_count`); none when the partner runs companies only.
     """
-    partner = partner_of(user)
-    if partner is None:
-        return Relationship.objects.order_by().count() if user.is_authenticated else 0
-    if not _sees_relationships(partner):
-        return 0
-    return RelationshipGroupObjectPermission.objects.filter(
-        group_id=partner.group_id or 0, permission_id=_permission(Relationship, "view")
-    ).count()
+    return _visible_count(user, Relationship)
 
 
 def relationships_visible_to(user: AnyUser) -> QuerySet[Relationship]:
@@ -299,14 +305,7 @@ def relationship_visible_probe(user: AnyUser, ref: str) -> Any:
     users: 1. Nobody signed in, or a partner that sees no relationship (inactive, or running
     companies only): NULL. (A NULL `ref` finds no grant: NULL.)
     """
-    if not user.is_authenticated:
-        return Value(None, output_field=IntegerField())
-    partner = partner_of(user)
-    if partner is None:
-        return Value(1, output_field=IntegerField())
-    if not _sees_relationships(partner):
-        return Value(None, output_field=IntegerField())
-    return _grant_probe(Relationship, partner, ref)
+    return _visible_probe(user, Relationship, ref)
 
 
 W = TypeVar("W", Activity, CTA, SuccessPlan)
