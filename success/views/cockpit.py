@@ -26,7 +26,13 @@ from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
 from companies.models import Company
 from companies.selectors import companies_for_picker
-from gainsight_lite.forms import QuickSelect, add_service_errors, name_label, user_label
+from gainsight_lite.forms import (
+    QuickSelect,
+    ReadyChoices,
+    add_service_errors,
+    name_label,
+    user_label,
+)
 from gainsight_lite.http import (
     CLOSE_MODAL,
     HtmxHttpRequest,
@@ -49,7 +55,6 @@ from success.forms.cockpit import (
     CockpitFilterForm,
     CTAForm,
     PlaybookForm,
-    ReadyChoices,
     StatusForm,
     TaskForm,
 )
