@@ -315,9 +315,9 @@ def work_visible_by_probe(user: AnyUser, work: QuerySet[W]) -> QuerySet[W]:
     """The rows of `work` (activities, CTAs or plans) that `user` may see — the rows of
     `activities_/ctas_/success_plans_visible_to` — decided per row by the grant probes.
 
-    For a COUNT of a few thousand work rows picked by their own index (the overdue badge):
-    PostgreSQL reads the EXISTS of `_work_visible` as hash joins over all the partner's
-    grants (tens of thousands), the probes as one unique-index lookup per row.
+    For a read of work rows picked by their own index (the timeline's): PostgreSQL reads
+    the EXISTS of `_work_visible` as hash joins over all the partner's grants (tens of
+    thousands), the probes as one unique-index lookup per row.
     """
     if not user.is_authenticated:
         return work.none()
@@ -359,25 +359,12 @@ def activities_visible_to(user: AnyUser) -> QuerySet[Activity]:
 
 
 def ctas_visible_to(user: AnyUser) -> QuerySet[CTA]:
-    """The CTAs `user` may see: their company visible, their relationship (if any) too."""
-    if not user.is_authenticated:
-        return CTA.objects.none()
-    partner = partner_of(user)
-    if partner is None:
-        return CTA.objects.all()
-    if not _sees_records(partner):
-        return CTA.objects.none()
-    return CTA.objects.filter(_work_visible(partner))
+    """The CTAs `user` may see: their company visible, their relationship (if any) too.
 
-
-def ctas_visible_from_grants_to(user: AnyUser) -> QuerySet[CTA]:
-    """The CTAs `user` may see (the rows of `ctas_visible_to`), asked from the grants' side.
-
-    For counting or grouping all of a partner's CTAs: those whose company is IN the partner's
-    company grants — SQLite walks the grants' unique (group, permission, record) index and
-    reads each granted company's CTAs by the CTAs' company index, a few per company, instead
-    of probing the grants for every CTA of the book; a relationship's grant is probed per CTA
-    that names one. Internal users: all of them.
+    A partner user's are those of their partner (`CTA.partner`, kept by partners.services
+    from the same `managed_by` as the permission rows, so the same CTAs as their company and
+    relationship permissions give): an equality on the CTAs' own column, read by the
+    partner-first indexes, not a probe of the grants per CTA.
     """
     if not user.is_authenticated:
         return CTA.objects.none()
@@ -386,15 +373,10 @@ def ctas_visible_from_grants_to(user: AnyUser) -> QuerySet[CTA]:
         return CTA.objects.all()
     if not _sees_records(partner):
         return CTA.objects.none()
-    granted = CompanyGroupObjectPermission.objects.filter(
-        group_id=partner.group_id or 0, permission_id=_permission(Company, "view")
-    ).values("content_object_id")
-    ctas = CTA.objects.filter(company_id__in=granted)
+    ctas = CTA.objects.filter(partner=partner)
     if not _sees_relationships(partner):
         return ctas.filter(relationship__isnull=True)
-    return ctas.filter(
-        Q(relationship__isnull=True) | Q(_granted(Relationship, partner, "view", "relationship_id"))
-    )
+    return ctas
 
 
 def success_plans_visible_to(user: AnyUser) -> QuerySet[SuccessPlan]:

@@ -12,6 +12,11 @@ the partner's own group in step in the same transaction, in bulk:
   is companies only (then no relationship permission at all);
 - nothing else: no other row exists in the two permission tables.
 
+A CTA's `partner` (whose users see it: the Cockpit reads a partner's CTAs by it) follows the
+same `managed_by`: its company's partner, when its relationship (if any) has no partner of
+its own or the same one. The same functions rewrite it for the records' CTAs
+(`work_partner_id` for one CTA being saved).
+
 `check_partner_permissions` reports (and repairs) any difference from these rules.
 
 A partner user is in exactly two groups, kept here: the partner's group (which records) and
@@ -27,7 +32,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, P
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from companies.models import Company
@@ -39,6 +46,7 @@ from partners.models import (
     default_bundle,
 )
 from relationships.models import Relationship
+from success.models import CTA
 
 # What a partner's group may do with each record it manages.
 GRANTED_ACTIONS = ("view", "change")
@@ -139,6 +147,7 @@ def _companies_sync(ids: Sequence[int]) -> None:
         ]
         # ignore_conflicts: a concurrent sync of the same records may have written them.
         CompanyGroupObjectPermission.objects.bulk_create(grants, ignore_conflicts=True)
+        ctas_partner_sync(Q(company_id__in=chunk))
         following = Relationship.objects.filter(company_id__in=chunk, managed_by__isnull=True)
         _relationships_sync(list(following.values_list("pk", flat=True)))
 
@@ -171,6 +180,58 @@ def _relationships_sync(ids: Sequence[int]) -> None:
                     for permission in permissions
                 )
         RelationshipGroupObjectPermission.objects.bulk_create(rel_grants, ignore_conflicts=True)
+        ctas_partner_sync(Q(relationship_id__in=chunk))
+
+
+def work_partner(
+    company_partner: int | None, own_partner: int | None, *, on_relationship: bool
+) -> int | None:
+    """The partner whose users see a CTA (`CTA.partner`), from its company's partner and its
+    relationship's own: the company's, unless the relationship has another partner of its own
+    (then neither partner sees it: one holds no permission on the company, the other none on
+    the relationship). `work_partner_expression` is the same rule in SQL."""
+    if not on_relationship or own_partner is None or own_partner == company_partner:
+        return company_partner
+    return None
+
+
+def work_partner_id(*, company_id: int | None, relationship_id: int | None) -> int | None:
+    """`work_partner` of a CTA about to be saved on these records (one query)."""
+    if company_id is None:
+        return None
+    own: Any = Value(None, output_field=models.IntegerField())
+    if relationship_id is not None:
+        own = Subquery(Relationship.objects.filter(pk=relationship_id).values("managed_by_id")[:1])
+    found = (
+        Company.objects.filter(pk=company_id)
+        .annotate(own_partner=own)
+        .values_list("managed_by_id", "own_partner")
+        .first()
+    )
+    if found is None:
+        return None
+    return work_partner(found[0], found[1], on_relationship=relationship_id is not None)
+
+
+def work_partner_expression() -> Case:
+    """`work_partner` for each row of a CTA query, in SQL."""
+    company = Subquery(
+        Company.objects.filter(pk=OuterRef("company_id")).values("managed_by_id")[:1]
+    )
+    own = Subquery(
+        Relationship.objects.filter(pk=OuterRef("relationship_id")).values("managed_by_id")[:1]
+    )
+    return Case(
+        When(relationship__isnull=True, then=company),
+        When(Exact(Coalesce(own, company), company), then=company),
+        default=None,
+        output_field=models.IntegerField(),
+    )
+
+
+def ctas_partner_sync(ctas: Q) -> None:
+    """Rewrite `partner` of the CTAs selected by `ctas` from their records (one UPDATE)."""
+    CTA.objects.filter(ctas).update(partner=work_partner_expression())
 
 
 def partner_relationship_ids(partner: Partner) -> list[int]:

@@ -331,8 +331,22 @@ class CTA(SubjectMixin):
         editable=False,
         related_name="+",
     )
+    # Whose users see the CTA: its company's partner, when the CTA's relationship (if any)
+    # has no partner of its own or the same one; else none. Derived from `managed_by` as the
+    # partners' permission rows are, and kept with them: set as the CTA is saved with a new
+    # company or relationship, rewritten by partners.services as records change hands.
+    # The Cockpit reads a partner's open CTAs by it, a range of an index.
+    partner = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
-    history = HistoricalRecords()  # the audit trail
+    # The audit trail; `partner` follows the records' partners, whose own history tells.
+    history = HistoricalRecords(excluded_fields=["partner"])
 
     class Meta:
         verbose_name = "CTA"
@@ -355,7 +369,7 @@ class CTA(SubjectMixin):
                     "owner",
                     "due_date",
                     "snoozed_until",
-                    "company",
+                    "partner",
                     "relationship",
                     "is_closed",
                 ],
@@ -382,19 +396,24 @@ class CTA(SubjectMixin):
                 condition=models.Q(is_closed=False, snoozed_until__isnull=False),
                 name="success_cta_open_snoozed",
             ),
-            # A partner's open CTAs counted from their company grants' side, from the index
-            # alone (is_closed last, as above).
+            # A partner's open CTAs in the Cockpit's order, a bucket at a time, and counted
+            # from the index alone (as the two above, for everyone's).
+            models.Index(
+                fields=["partner", "due_date", "priority", "id"],
+                condition=models.Q(is_closed=False),
+                name="success_cta_partner_open_due",
+            ),
             models.Index(
                 fields=[
-                    "company",
-                    "relationship",
+                    "partner",
                     "due_date",
                     "priority",
                     "snoozed_until",
+                    "relationship",
                     "is_closed",
                 ],
                 condition=models.Q(is_closed=False),
-                name="success_cta_open_company_cov",
+                name="success_cta_partner_open_cov",
             ),
             models.Index(fields=["company", "is_closed", "due_date"]),
             models.Index(fields=["relationship", "is_closed"]),
@@ -403,6 +422,30 @@ class CTA(SubjectMixin):
 
     def __str__(self) -> str:
         return self.name
+
+    _subject_saved: tuple[Any, Any]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; a new CTA, or one moved to another company or relationship, takes its
+        partner from them first (one query)."""
+        subject: tuple[Any, Any] = (self.company_id, self.relationship_id)
+        if subject != getattr(self, "_subject_saved", None):
+            from partners.services import work_partner_id
+
+            self.partner_id = work_partner_id(
+                company_id=self.company_id, relationship_id=self.relationship_id
+            )
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "partner"}
+        super().save(*args, **kwargs)
+        self._subject_saved = subject
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> CTA:
+        cta = super().from_db(db, field_names, values)
+        cta._subject_saved = (cta.__dict__.get("company_id"), cta.__dict__.get("relationship_id"))
+        return cta
 
     def clean(self) -> None:
         super().clean()

@@ -30,10 +30,8 @@ from gainsight_lite.http import parse_id
 from gainsight_lite.pagination import page_range
 from partners.access import (
     AnyUser,
-    ctas_visible_from_grants_to,
     ctas_visible_to,
     is_partner_user,
-    work_visible_by_probe,
 )
 from relationships.models import Relationship
 from success.models import CTA, CTAPriority, CTAReason, CTAStatus, CTAType, Playbook, Task
@@ -453,32 +451,21 @@ def _counted_buckets(
     *, user: AnyUser, filters: CockpitFilters, today: dt.date, page_number: Any
 ) -> tuple[Page[CTA], list[Bucket]]:
     """The page asked for, and (due date, priority, how many) buckets of the listed CTAs,
-    enough of them to place that page's rows; four queries (three when all the buckets are
-    counted).
+    enough of them to place that page's rows; three or four queries.
 
-    The count: an internal user's read from indexes alone, the CTAs minus those snoozed to a
-    later day (a COUNT of a partial index, and a range of the open CTAs' snoozed index). A
-    partner user's asked from their company grants' side (`ctas_visible_from_grants_to`:
-    SQLite walks the grants and reads each granted company's open CTAs from the covering
-    (company, relationship, due_date, priority, snoozed_until, is_closed) index, a few per
-    company, instead of probing the grants for every open CTA of the book).
+    The count from indexes alone: an internal user's, the open CTAs minus those snoozed to a
+    later day (a COUNT of a partial index, and a range of the open CTAs' snoozed index); a
+    partner user's, a range of their partner's covering (partner, due date, priority, snoozed
+    until, relationship) index.
 
     The buckets, grouped by due date: only those of the dates up to the one at the page's last
-    row (`_buckets_to`), when walking the open CTAs in due order to that row is cheap — always
-    for an internal user, for a partner while the rows walked (the page's end over the
-    partner's share of the book) are fewer than the partner's CTAs. Otherwise, and grouped by
-    priority, all of them (a partner's from the grants' side).
+    row (`_buckets_to`), so an early page costs its dates, not the whole book; grouped by
+    priority, all of them.
     """
     ctas = _filtered(user=user, filters=filters, today=today)
-    partner = is_partner_user(user)
-    if partner:
-        counted = _filtered(
-            user=user, filters=filters, today=today, visible=ctas_visible_from_grants_to(user)
-        )
-        count = counted.count()
-        book = CTA.objects.filter(is_closed=False).count()
+    if is_partner_user(user):
+        count = ctas.count()
     else:
-        counted = ctas
         count = _filtered(user=user, filters=filters, today=today, snoozed=True).count()
         if not filters.show_snoozed:
             count -= (
@@ -490,9 +477,8 @@ def _counted_buckets(
     end = min(page.number * PAGE_SIZE, count)
     if end == 0:
         return page, []
-    walk = not partner or end * book <= count * count
-    if filters.group == GROUP_BY_PRIORITY or not walk:
-        return page, list(_grouped(counted))
+    if filters.group == GROUP_BY_PRIORITY:
+        return page, list(_grouped(ctas))
     return page, _buckets_to(ctas, end=end)
 
 
@@ -621,9 +607,8 @@ def cockpit_page(
 def overdue_cta_count(*, user: AnyUser, today: dt.date) -> int:
     """How many of `user`'s own open CTAs are past due (snoozed ones wait their day).
 
-    One COUNT on the (owner, is_closed, due_date) index; for a partner user, the CTAs'
-    visibility probed per CTA (`work_visible_by_probe`: a few grant lookups per overdue CTA,
-    not a hash of all the partner's grants on PostgreSQL).
+    One COUNT read from the covering (owner, due date, snoozed until, partner, relationship)
+    index alone: a partner user's visibility is on the CTA's own row (`ctas_visible_to`).
     """
     if not user.is_authenticated:
         return 0
@@ -631,11 +616,12 @@ def overdue_cta_count(*, user: AnyUser, today: dt.date) -> int:
     # an OR, so PostgreSQL reads the covering index alone (the OR made a BitmapOr of two
     # index scans and a visit to every overdue CTA's table row).
     mine = (
-        CTA.objects.filter(owner=user, is_closed=False, due_date__lt=today)
+        ctas_visible_to(user)
+        .filter(owner=user, is_closed=False, due_date__lt=today)
         .alias(_awake_from=Coalesce("snoozed_until", Value(dt.date.min)))
         .filter(_awake_from__lte=today)
     )
-    return work_visible_by_probe(user, mine).count()
+    return mine.count()
 
 
 # ---------- bulk actions ----------

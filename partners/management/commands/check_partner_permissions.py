@@ -3,8 +3,9 @@
 The rules are partners.services': a partner's group holds view and change on each company
 the partner manages, and on each relationship it manages or that follows its company's
 partner (no partner of its own), unless the partner's scope is companies only; nothing else is
-in the two tables. Each partner has its own group; each partner user is in exactly their
-partner's group and their bundle, and nobody else is in a partner's group.
+in the two tables. Each CTA's `partner` follows its company's and relationship's
+(`partners.services.work_partner`). Each partner has its own group; each partner user is in
+exactly their partner's group and their bundle, and nobody else is in a partner's group.
 
 Every difference is reported with a count and a few examples; the exit status is 1 when any
 was found, unless `--repair` fixed them all.
@@ -28,8 +29,15 @@ from partners.models import (
     PartnerUser,
     RelationshipGroupObjectPermission,
 )
-from partners.services import GRANTED_ACTIONS, partner_group_ensure, partner_user_save
+from partners.services import (
+    GRANTED_ACTIONS,
+    ctas_partner_sync,
+    partner_group_ensure,
+    partner_user_save,
+    work_partner_expression,
+)
 from relationships.models import Relationship
+from success.models import CTA
 
 EXAMPLES = 5
 BOTH = Partner.DataScope.COMPANIES_AND_RELATIONSHIPS
@@ -143,6 +151,16 @@ def _partner_users_off() -> QuerySet[PartnerUser]:
     )
 
 
+def _ctas_off() -> QuerySet[CTA]:
+    """CTAs whose `partner` is not the one their company and relationship give."""
+    ctas = CTA.objects.alias(expected=work_partner_expression())
+    return ctas.filter(
+        Q(partner__isnull=True, expected__isnull=False)
+        | Q(partner__isnull=False, expected__isnull=True)
+        | (Q(partner__isnull=False, expected__isnull=False) & ~Q(partner_id=F("expected")))
+    )
+
+
 def _outsiders() -> QuerySet[Any]:
     """Memberships of a partner's group held by someone who is not that partner's user."""
     memberships = User.groups.through.objects.filter(group__partner__isnull=False)
@@ -186,6 +204,19 @@ def find_drift() -> list[Drift]:
                 for row in rows[:EXAMPLES]
             ]
             drifts.append(Drift(f"extra grants on {noun}", count, examples))
+    stray = _ctas_off()
+    count = stray.count()
+    if count:
+        drifts.append(
+            Drift(
+                "CTAs whose partner is not their company's and relationship's",
+                count,
+                [
+                    f"{_record_label(cta)} of {cta.company}"
+                    for cta in stray.select_related("company").order_by("pk")[:EXAMPLES]
+                ],
+            )
+        )
     users = _partner_users_off()
     count = users.count()
     if count:
@@ -234,6 +265,7 @@ def repair_drift() -> None:
                 ),
                 batch_size=1000,
             )
+    ctas_partner_sync(Q(pk__in=list(_ctas_off().values_list("pk", flat=True))))
 
 
 class Command(BaseCommand):
