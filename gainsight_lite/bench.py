@@ -590,6 +590,20 @@ def _machine() -> str:
     )
 
 
+def reference_loop_ms(additions: int = 3_000_000) -> float:
+    """CPU ms of a fixed piece of pure Python (`additions` integer additions), the best of
+    three: the machine's speed at the moment. A shared VM's changes by two- or threefold over
+    a day; this figure next to the pages' tells a slow machine from slow code."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for number in range(additions):
+            total += number
+        best = min(best, time.process_time() - started)
+    return round(best * 1000, 1)
+
+
 def _unapplied_migrations() -> list[str]:
     from django.db.migrations.executor import MigrationExecutor
 
@@ -641,6 +655,7 @@ def run_bench(
         machine=_machine(),
         book=_book(),
     )
+    speed_before = reference_loop_ms()
     targets = bench_targets(clients)
     if only:
         targets = [t for t in targets if only.lower() in t.name.lower()]
@@ -651,6 +666,13 @@ def run_bench(
         report.figures.append(
             time_target(clients[target.persona], target, requests=requests, warmup=warmup)
         )
+    speed = {"before_ms": speed_before, "after_ms": reference_loop_ms()}
+    report.extras["reference_loop"] = speed
+    report.notes.append(
+        "Machine speed: the reference loop (3,000,000 additions in Python, CPU, best of 3) "
+        f"took {speed['before_ms']:g} ms before the pages and {speed['after_ms']:g} ms after "
+        "(lower is faster; every figure above scales with it)."
+    )
     if export_rows or import_rows:
         _csv_figures(report, progress, export_rows=export_rows, import_rows=import_rows)
     if load_seconds > 0:

@@ -51,12 +51,15 @@ def test_every_page_and_section_answers_and_is_reported(tiny_book, tmp_path):
         assert figure.queries > 0 and figure.bytes > 0
         assert figure.p95_ms >= figure.median_ms > 0 and figure.cpu_ms > 0
     assert report.book["companies"] == demo_large.MIN_LARGE_COMPANIES
+    speed = report.extras["reference_loop"]
+    assert speed["before_ms"] > 0 and speed["after_ms"] > 0
 
     json_path, md_path = bench.write_results(report, tmp_path)
     data = json.loads(json_path.read_text())
     assert len(data["figures"]) == len(report.figures)
     text = md_path.read_text()
     assert "| C360 header | csm |" in text
+    assert f"took {speed['before_ms']:g} ms before the pages" in text
     assert (tmp_path / f"latest-{json_path.name.split('-')[1]}.md").exists()
 
 
@@ -75,6 +78,10 @@ def test_only_times_the_pages_whose_name_contains_the_text(tiny_book):
     ]
     with pytest.raises(bench.BenchError, match="No page"):
         bench.run_bench(load_seconds=0, collect_static=False, only="nothing like it")
+
+
+def test_the_reference_loop_costs_more_for_more_work():
+    assert bench.reference_loop_ms(2_000_000) > bench.reference_loop_ms(20_000)
 
 
 def test_a_figure_over_budget_is_marked_in_the_report():
