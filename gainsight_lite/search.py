@@ -33,6 +33,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from companies.models import Company, CompanyPerson, Person
+from companies.templatetags.gs import id_urls
 from gainsight_lite.search_index import TRIGRAM_LENGTH, contains
 from partners.access import AnyUser, companies_visible_to, relationships_visible_to
 
@@ -213,6 +214,8 @@ def _companies(user: AnyUser, query: str, limit: int) -> Group:
         ["name", "pk"],
         limit,
     )
+    # One reverse() for the list, not one per hit.
+    company_url = id_urls("layouts:company")
     hits = []
     for company in shown:
         detail = " · ".join(
@@ -223,7 +226,7 @@ def _companies(user: AnyUser, query: str, limit: int) -> Group:
         hits.append(
             Hit(
                 name=company.name,
-                url=company.get_absolute_url(),
+                url=company_url(company.pk),
                 query=query,
                 detail=detail,
                 record=company,
@@ -248,17 +251,17 @@ def _relationships(user: AnyUser, query: str, limit: int) -> Group:
         visible=Exists(companies_visible_to(user).filter(pk=OuterRef("pk")))
     )
     prefetch_related_objects(shown, Prefetch("company", queryset=companies), "relationship_type")
+    company_url, relationship_url = id_urls("layouts:company"), id_urls("layouts:relationship")
     hits = []
     for relationship in shown:
         company = relationship.company
-        company_url = company.get_absolute_url() if company.visible else ""
         hits.append(
             Hit(
                 name=relationship.name,
-                url=relationship.get_absolute_url(),
+                url=relationship_url(relationship.pk),
                 query=query,
                 detail=relationship.relationship_type.name,
-                places=[Place(company.name, company_url)],
+                places=[Place(company.name, company_url(company.pk) if company.visible else "")],
                 record=relationship,
             )
         )
@@ -284,36 +287,49 @@ def _people(user: AnyUser, query: str, limit: int) -> Group:
         ["last_name", "first_name", "pk"],
         limit,
     )
-    prefetch_related_objects(
-        shown,
-        Prefetch(
-            "companies",
-            queryset=visible_places.select_related("company").order_by("company__name", "pk"),
-            to_attr="visible_places",
-        ),
-    )
+    places = _places_of([person.pk for person in shown], visible_places)
     hits = []
     for person in shown:
-        places: list[CompanyPerson] = person.visible_places
+        found = places.get(person.pk, [])
         hits.append(
             Hit(
                 name=person.full_name,
                 # A person has no page of their own: they open at their (first) company.
-                url=places[0].company.get_absolute_url() if places else "",
+                url=found[0].url if found else "",
                 query=query,
                 detail=person.email,
-                places=[
-                    Place(
-                        place.company.name,
-                        place.company.get_absolute_url(),
-                        place.title or place.get_role_display(),
-                    )
-                    for place in places
-                ],
+                places=found,
                 record=person,
             )
         )
     return Group("people", "People", hits, total, capped)
+
+
+ROLE_LABELS = {value: str(label) for value, label in CompanyPerson.Role.choices}
+
+
+def _places_of(
+    person_ids: list[int], visible_places: QuerySet[CompanyPerson]
+) -> dict[int, list[Place]]:
+    """Each person's places among `visible_places`, by company name (one query, none for no
+    person): their company, linked, with their title or else their role.
+
+    Read as values: a place is three strings, not a CompanyPerson and its Company built per
+    row (the company's tree fields and all).
+    """
+    if not person_ids:
+        return {}
+    rows = (
+        visible_places.filter(person_id__in=person_ids)
+        .order_by("company__name", "pk")
+        .values_list("person_id", "company_id", "company__name", "title", "role")
+    )
+    company_url = id_urls("layouts:company")
+    places: dict[int, list[Place]] = {}
+    for person_id, company_id, company_name, title, role in rows:
+        note = title or ROLE_LABELS.get(role, role)
+        places.setdefault(person_id, []).append(Place(company_name, company_url(company_id), note))
+    return places
 
 
 def search(*, user: AnyUser, query: Any, limit: int = PAGE_LIMIT) -> SearchResults:

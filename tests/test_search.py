@@ -70,6 +70,20 @@ def test_finds_companies_relationships_and_people_grouped_with_context(csm_user,
     assert results.count == 2 + 3 + 2
 
 
+def test_a_person_opens_at_their_first_company_and_is_placed_by_title_or_role(csm_user, book):
+    person = PersonFactory(first_name="Quinn", last_name="Quayle", email="quinn@example.com")
+    CompanyPersonFactory(company=book["b"], person=person, title="", role="decision_maker")
+    CompanyPersonFactory(company=book["a"], person=person, title="", role="champion")
+
+    quinn = _group(search(user=csm_user, query="quayle"), "people").hits[0]
+
+    assert quinn.url == book["b"].get_absolute_url()
+    assert quinn.places == [
+        Place("Northwind Bikes", book["b"].get_absolute_url(), "Decision maker"),
+        Place("Northwind Traders", book["a"].get_absolute_url(), "Champion"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("query", "group", "expected"),
     [
