@@ -136,9 +136,13 @@ def timeline_authors(
     users = users.filter(pk__in=list(choosable.order_by().values_list("pk", flat=True)))
     # Their newest visible activity, by the (author, -occurred_at, company, relationship)
     # index: the partner's rule is checked on a few rows per author (as an EXISTS, unordered,
-    # PostgreSQL checked some 150 an author).
+    # PostgreSQL checked some 150 an author). It selects a column of that index, so
+    # PostgreSQL reads the index alone (selecting the id, it fetched each row from the table:
+    # 17.6 -> 12.7 ms for partner-a's 204 people).
     newest = activities.filter(author_id=OuterRef("pk")).order_by("-occurred_at")
-    users = users.alias(newest=Subquery(newest.values("pk")[:1])).filter(newest__isnull=False)
+    users = users.alias(newest=Subquery(newest.values("company_id")[:1])).filter(
+        newest__isnull=False
+    )
     return _authors(users)
 
 
