@@ -171,6 +171,16 @@ def _layouts_of(subject: Company | Relationship) -> Any:
     )
 
 
+def _is_layout_of(layout: Layout, subject: Company | Relationship) -> bool:
+    """Whether `layout` is one of `_layouts_of(subject)`."""
+    if isinstance(subject, Company):
+        return layout.target == Layout.Target.COMPANY
+    return (
+        layout.target == Layout.Target.RELATIONSHIP
+        and layout.relationship_type_id == subject.relationship_type_id
+    )
+
+
 def _previewed_layout(request: HttpRequest, subject: Company | Relationship) -> Layout | None:
     """Staff may preview any layout of the subject's page with ?layout=<id> (admin's link)."""
     wanted = parse_id(request.GET.get("layout"))
@@ -185,11 +195,14 @@ def _previewed_layout(request: HttpRequest, subject: Company | Relationship) -> 
 def _section_of(request: HttpRequest, subject: Company | Relationship, section_id: int) -> Section:
     """The section `section_id` of the subject's layouts; 404 when the viewer may not see its
     kind (a partner user and a kind not for partners), the same as no such section."""
-    sections = Section.objects.select_related("layout").filter(layout__in=_layouts_of(subject))
+    # Read by its key alone and matched to the page here: the same answer as filtering on
+    # the page's layouts, without a subquery to compile and plan on every section request.
     try:
-        section = sections.get(pk=section_id)
+        section = Section.objects.select_related("layout").get(pk=section_id)
     except Section.DoesNotExist:
         raise Http404("No such section on this page.") from None
+    if not _is_layout_of(section.layout, subject):
+        raise Http404("No such section on this page.")
     kind = REGISTRY.get(section.kind)
     if kind is None or not section_kind_allowed(request.user, kind):
         raise Http404("No such section on this page.")
