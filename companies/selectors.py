@@ -43,6 +43,7 @@ from companies.templatetags.gs import (
     short_date,
     urgency,
 )
+from gainsight_lite import row_counts
 from gainsight_lite.forms import name_label
 from gainsight_lite.pagination import page_range
 from gainsight_lite.search import clean_query
@@ -433,21 +434,29 @@ class HomeDashboard:
 
 
 def home_dashboard(*, user: AnyUser) -> HomeDashboard:
-    """The home page figures for `user`: what they may see, and their own book (4 queries;
-    5 for a partner user: the book's size chooses how their renewals are read).
+    """The home page figures for `user`: what they may see, and their own book (4 queries).
 
-    An internal user's book is the companies they are the CSM of; a partner user's, every
-    company their partner manages (all they may see). What they may see is counted without
-    reading a record (`companies_/relationships_visible_count`: a partner's grants alone).
+    An internal user's book is the companies they are the CSM of (summed through the CSM
+    index); a partner user's, every company their partner manages (all they may see), read
+    with what they may see (`companies_/relationships_visible_count`) from the running counts
+    the database keeps (`gainsight_lite.row_counts`): no company row read, exact.
     """
     companies = companies_visible_to(user)
     partner = partner_of(user)
-    mine = companies if partner is not None else companies.filter(csm_id=user.pk)
-    my_book = mine.aggregate(
-        total=Count("pk"),
-        arr=Sum("arr"),
-        at_risk=Count("pk", filter=Q(status=Company.Status.AT_RISK)),
-    )
+    my_book: dict[str, Any]
+    if partner is not None:
+        mine = companies
+        # What the partner manages is what its users see (partners.services keeps the grants
+        # with managed_by); a partner whose users see nothing (inactive) has no book for them.
+        book = row_counts.partner_book(partner.pk) if _visible_size(user) else row_counts.Book()
+        my_book = {"total": book.total, "arr": book.arr, "at_risk": book.at_risk}
+    else:
+        mine = companies.filter(csm_id=user.pk)
+        my_book = mine.aggregate(
+            total=Count("pk"),
+            arr=Sum("arr"),
+            at_risk=Count("pk", filter=Q(status=Company.Status.AT_RISK)),
+        )
     today = timezone.localdate()
     # A partner holding a large share of the book finds its next renewals walking the
     # renewal date index and probing each company's grant (a few dozen rows), not by joining

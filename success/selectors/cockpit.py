@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString
 
 from companies.models import Company
 from companies.templatetags.gs import DATE_FORMAT, days_text, days_until, id_urls
+from gainsight_lite import row_counts
 from gainsight_lite.forms import name_label
 from gainsight_lite.http import parse_id
 from gainsight_lite.pagination import page_range
@@ -454,7 +455,8 @@ def _counted_buckets(
     enough of them to place that page's rows; three or four queries.
 
     The count from indexes alone: an internal user's, the open CTAs minus those snoozed to a
-    later day (a COUNT of a partial index, and a range of the open CTAs' snoozed index); a
+    later day (the running count of open CTAs the database keeps when nothing else narrows
+    the list, else a COUNT of a partial index; and a range of the open CTAs' snoozed index); a
     partner user's, a range of their partner's covering (partner, due date, priority, snoozed
     until, relationship) index.
 
@@ -466,7 +468,11 @@ def _counted_buckets(
     if is_partner_user(user):
         count = ctas.count()
     else:
-        count = _filtered(user=user, filters=filters, today=today, snoozed=True).count()
+        if _every_open(filters):
+            # Every open CTA: the running count the database keeps (`row_counts`), exact.
+            count = row_counts.table_total(row_counts.CTA_OPEN)
+        else:
+            count = _filtered(user=user, filters=filters, today=today, snoozed=True).count()
         if not filters.show_snoozed:
             count -= (
                 _filtered(user=user, filters=filters, today=today, snoozed=True)
@@ -480,6 +486,19 @@ def _counted_buckets(
     if filters.group == GROUP_BY_PRIORITY:
         return page, list(_grouped(ctas))
     return page, _buckets_to(ctas, end=end)
+
+
+def _every_open(filters: CockpitFilters) -> bool:
+    """Whether `filters` (of an "Anyone" view) leave every open CTA in the list, snoozed ones
+    aside: no status, type, priority, company or relationship type narrows it."""
+    return (
+        filters.owner == OWNER_ANYONE
+        and filters.status == STATUS_OPEN
+        and filters.cta_type is None
+        and filters.priority is None
+        and not filters.company
+        and not filters.relationship_type
+    )
 
 
 def _buckets_to(ctas: QuerySet[CTA], *, end: int) -> list[Bucket]:
