@@ -229,12 +229,32 @@ def _sparkline_scale(values: list[float], *, least_span: float = 20) -> tuple[fl
     return low, high
 
 
+def _previous_snapshot(
+    *,
+    subject: Company | Relationship,
+    points: list[tuple[dt.date, Decimal | None]],
+    today: dt.date,
+) -> ScoreSnapshot | None:
+    """The latest snapshot before today: the last of the history's points before today when
+    the window holds one (no query), else read (it may be older than the window)."""
+    for day, overall in reversed(points):
+        if day < today:
+            # What Trend reads of it: its day and overall.
+            return ScoreSnapshot(day=day, overall=overall)
+    return (
+        ScoreSnapshot.objects.filter(**_subject_filter(subject), day__lt=today)
+        .order_by("-day")
+        .first()
+    )
+
+
 def scorecard_section(
     *, subject: Company | Relationship, today: dt.date | None = None
 ) -> dict[str, Any]:
     """The subject's scorecard: measures by group, overall, trend and 90-day history.
 
-    Six queries whatever the number of measures, scores or snapshots.
+    Five queries whatever the number of measures, scores or snapshots (six when no
+    snapshot of the last 90 days comes before today: the one before them is read).
     """
     today = today or timezone.localdate()
     scorecard = scorecard_for(subject)
@@ -253,11 +273,7 @@ def scorecard_section(
         (row.measure.weight, row.score.value) for row in rows if row.score is not None
     )
     points = history_points(subject=subject, today=today)
-    previous = (
-        ScoreSnapshot.objects.filter(**_subject_filter(subject), day__lt=today)
-        .order_by("-day")
-        .first()
-    )
+    previous = _previous_snapshot(subject=subject, points=points, today=today)
     return {
         "scorecard": scorecard,
         "groups": _grouped(rows),

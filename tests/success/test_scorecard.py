@@ -222,6 +222,21 @@ def test_the_trend_compares_with_the_latest_snapshot_before_today(
     assert trend(html) == f"▲ +5 Against 70 on {day:%b} {day.day}"
 
 
+def test_the_trend_reaches_back_before_the_history_window(csm_client, scorecard, section, company):
+    """The comparison is read from the sparkline's 90 days when they hold a day before today;
+    else the latest snapshot before them is read. Today's own snapshot is never compared."""
+    snapshot(company, 120, 50)  # before the 90 days shown
+    snapshot(company, 0, 99)  # today's
+    score_set(subject=company, measure=measure("Adoption"), value=75, by=None)
+    day = timezone.localdate() - dt.timedelta(days=120)
+
+    assert trend(get(csm_client, company, section)) == f"▲ +25 Against 50 on {day:%b} {day.day}"
+
+    snapshot(company, 89, 80)  # the window's first day
+    day = timezone.localdate() - dt.timedelta(days=89)
+    assert trend(get(csm_client, company, section)) == f"▼ −5 Against 80 on {day:%b} {day.day}"
+
+
 def test_a_falling_score_shows_a_down_arrow(csm_client, scorecard, section, company):
     snapshot(company, 1, 80)
     score_set(subject=company, measure=measure("Adoption"), value=77, by=None)
