@@ -36,7 +36,7 @@ from partners.access import (
 from relationships.models import Relationship
 from success.models import Activity, ActivityType
 from success.templatetags.notes import notes, notes_long
-from success.templatetags.timeline import ago, minutes
+from success.templatetags.timeline import ago, minutes, time_strings
 
 ADD = "success.add_activity"
 CHANGE = "success.change_activity"
@@ -241,6 +241,14 @@ class ActivityRow:
     drawn (escaped, http(s) addresses as links) here, once per row or once per request.
     """
 
+    def __getitem__(self, name: str) -> Any:
+        # The template engine tries `row[name]` before `row.name`: answering it spares the
+        # TypeError it raises and catches otherwise, some 30 a row.
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
     pk: int
     # The ids as text: a number drawn by a template goes through localize() (~20 µs each).
     key: str
@@ -283,8 +291,8 @@ class TimelinePage:
 BUILT_IN_TYPES = frozenset({"update", "call", "meeting", "email", "milestone"})
 ICON = "success/timeline_icon.html"
 # The full date and time shown on hover ("Sunday, November 22, 2026, 17:40"): its day part
-# formatted once per day of the page (the `date` filter costs ~0.1 ms), its time with strftime.
-WHEN_DAY, WHEN_TIME = "l, F j, Y", "%H:%M"
+# formatted once per day of the page (the `date` filter costs ~0.1 ms), its time ("H:i") by hand.
+WHEN_DAY = "l, F j, Y"
 ROW_FIELDS = (
     "pk",
     "occurred_at",
@@ -347,7 +355,7 @@ def _rows(found: list[dict[str, Any]]) -> list[ActivityRow]:
     if not found:
         return []
     attendees = _attendee_names([values["pk"] for values in found])
-    now = timezone.now()
+    now, zone, units = timezone.now(), timezone.get_current_timezone(), time_strings()
     company_url, relationship_url = id_urls("layouts:company"), id_urls("layouts:relationship")
     edit_url, delete_url = id_urls("success:activity_edit"), id_urls("success:activity_delete")
     looks: dict[str, tuple[str, SafeString]] = {}
@@ -366,7 +374,7 @@ def _rows(found: list[dict[str, Any]]) -> list[ActivityRow]:
                 values["author__username"],
             )
         occurred_at, text = values["occurred_at"], values["notes"]
-        local = timezone.localtime(occurred_at)
+        local = occurred_at.astimezone(zone)
         day = local.date()
         if day not in days:
             days[day] = date_filter(day, WHEN_DAY)
@@ -379,8 +387,8 @@ def _rows(found: list[dict[str, Any]]) -> list[ActivityRow]:
                 subject=values["subject"],
                 # What the `date` filter draws: "c" is the ISO 8601 form of the local time.
                 when_iso=local.isoformat(),
-                when_title=f"{days[day]}, {local.strftime(WHEN_TIME)}",
-                ago=ago(occurred_at, now=now),
+                when_title=f"{days[day]}, {local.hour:02d}:{local.minute:02d}",
+                ago=ago(occurred_at, now=now, strings=units),
                 type_name=type_name,
                 type_key=looks[type_name][0],
                 icon=looks[type_name][1],

@@ -19,6 +19,7 @@ from django.utils.html import escape
 from partners.access import activities_visible_to
 from success.models import Activity, ActivityType
 from success.selectors.timeline import ActivityRow, activities_page
+from success.templatetags.timeline import ago, time_strings
 from tests.factories import (
     ActivityFactory,
     CompanyFactory,
@@ -349,3 +350,38 @@ def test_a_partner_picks_among_its_users_and_the_csms_of_its_records(
         # Internal users pick every author of what they see.
         internal = _author_options(csm_client.get(url, headers=HTMX).content.decode())
         assert {str(visitor.pk), str(b_csm.pk)} | picked <= internal
+
+
+def test_ago_with_a_lists_shared_unit_strings_reads_as_the_filter_alone():
+    now = timezone.now()
+    strings = time_strings()
+    deltas = [
+        dt.timedelta(seconds=20),
+        dt.timedelta(minutes=1),
+        dt.timedelta(minutes=2),
+        dt.timedelta(hours=1),
+        dt.timedelta(hours=5),
+        dt.timedelta(days=1),
+        dt.timedelta(days=9),
+        dt.timedelta(days=40),
+        dt.timedelta(days=400),
+        dt.timedelta(days=900),
+        -dt.timedelta(hours=3),
+        -dt.timedelta(days=1),
+    ]
+    # Twice through: the second pass answers from the strings the first one translated.
+    for _ in range(2):
+        for delta in deltas:
+            when = now - delta
+            assert ago(when, now=now, strings=strings) == ago(when, now=now)
+    assert ago(now - dt.timedelta(days=1), now=now, strings=strings) == "1\xa0day ago"
+    assert ago(now - dt.timedelta(days=2), now=now, strings=strings) == "2\xa0days ago"
+
+
+def test_a_row_answers_the_templates_key_lookup_and_refuses_an_unknown_key(csm_user):
+    ActivityFactory(subject="Quarterly review")
+    row = activities_page(activities=activities_visible_to(csm_user)).rows[0]
+
+    assert row["subject"] == row.subject == "Quarterly review"
+    with pytest.raises(KeyError):
+        row["no_such_value"]
