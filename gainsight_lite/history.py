@@ -5,8 +5,9 @@ the history of several records (streams: a company's own rows, its CTAs', its sc
 newest first, a page at a time on a keyset cursor, and turns each row into the fields it
 changed, old → new, with the fields' verbose names and readable values (a choice's label, a
 related record's name, a user's full name). A page costs a fixed number of queries: two
-per stream (the rows with the id of each one's previous version, then those versions) and
-one per kind of related record named on the page.
+per stream at most (the newest keys with the id of each one's previous version, then the
+page's rows with those versions, per historical model) and one per kind of related record
+named on the page.
 """
 
 from __future__ import annotations
@@ -149,9 +150,14 @@ def _before(cursor: tuple[dt.datetime, int, int], rank: int) -> Q:
 def history_page(
     *, streams: Sequence[HistoryStream], after: Any = None, size: int = 20
 ) -> HistoryPage:
-    """`size` entries of the streams' history newest first, starting after cursor `after`."""
+    """`size` entries of the streams' history newest first, starting after cursor `after`.
+
+    Each stream's newest keys are read first (a few columns), and only the rows of the page
+    in full, with the versions before them, one query per historical model: a stream's rows
+    hold every field of the record, and most of a stream's `size + 1` candidates are not shown.
+    """
     cursor = parse_cursor(after)
-    candidates: list[tuple[tuple[dt.datetime, int, int], Any, HistoryStream]] = []
+    keys: list[tuple[tuple[dt.datetime, int, int], str, int | None]] = []
     for rank, stream in enumerate(streams):
         rows = stream.rows
         model = rows.model
@@ -167,42 +173,70 @@ def history_page(
             .values("history_id")[:1]
         )
         fetched = (
-            rows.select_related("history_user")
-            .annotate(previous_history_id=Subquery(previous))
-            .order_by("-history_date", "-history_id")[: size + 1]
+            rows.annotate(previous_history_id=Subquery(previous))
+            .order_by("-history_date", "-history_id")
+            .values_list("history_date", "history_id", "history_type", "previous_history_id")[
+                : size + 1
+            ]
         )
-        candidates.extend(
-            ((row.history_date, rank, row.history_id), row, stream) for row in fetched
+        keys.extend(
+            ((when, rank, history_id), history_type, previous_id)
+            for when, history_id, history_type, previous_id in fetched
         )
-    candidates.sort(key=lambda item: item[0], reverse=True)
-    shown = candidates[:size]
-    previous_rows = _previous_rows(row for _, row, _ in shown)
+    keys.sort(key=lambda item: item[0], reverse=True)
+    shown = keys[:size]
+    found = _rows_of(streams, shown)
+    plans = []
+    for key, history_type, previous_id in shown:
+        model = streams[key[1]].rows.model
+        row = found.get((model, key[2]))
+        if row is None:  # gone between the two reads
+            continue
+        before = None
+        if history_type == "~" and previous_id is not None:
+            before = found.get((model, previous_id))
+        plans.append((key, row, streams[key[1]], before))
     lookups = _Lookups()
-    plans = [
-        (key, row, stream, previous_rows.get((type(row), row.previous_history_id)))
-        for key, row, stream in shown
-    ]
     for _, row, stream, before in plans:
         lookups.want(row, stream, before)
     lookups.fetch()
     entries = [_entry(key, row, stream, before, lookups) for key, row, stream, before in plans]
     next_cursor = None
-    if len(candidates) > size and shown:
+    if len(keys) > size and shown:
         when, rank, history_id = shown[-1][0]
         next_cursor = cursor_for(when, rank, history_id)
     return HistoryPage(entries=entries, next_cursor=next_cursor)
 
 
-def _previous_rows(rows: Iterable[Any]) -> dict[tuple[type[models.Model], int], Any]:
-    """The version before each row, one query per historical model."""
+def _rows_of(
+    streams: Sequence[HistoryStream],
+    shown: Iterable[tuple[tuple[dt.datetime, int, int], str, int | None]],
+) -> dict[tuple[type[models.Model], int], Any]:
+    """The shown rows and the version before each changed one, one query per historical
+    model, keyed by (model, history id)."""
     wanted: dict[type[models.Model], set[int]] = defaultdict(set)
-    for row in rows:
-        if row.history_type == "~" and row.previous_history_id is not None:
-            wanted[type(row)].add(row.previous_history_id)
+    for (_, rank, history_id), history_type, previous_id in shown:
+        model = streams[rank].rows.model
+        wanted[model].add(history_id)
+        if history_type == "~" and previous_id is not None:
+            wanted[model].add(previous_id)
     found: dict[tuple[type[models.Model], int], Any] = {}
     for model, ids in wanted.items():
-        for history_id, row in model._default_manager.in_bulk(sorted(ids)).items():
+        rows = model._default_manager.select_related("history_user").in_bulk(sorted(ids))
+        for history_id, row in rows.items():
             found[(model, history_id)] = row
+    return found
+
+
+_HISTORY_MODELS: dict[type[models.Model], Any] = {}
+
+
+def history_model(model: type[models.Model]) -> Any:
+    """The historical model of `model` (`model.history.model`), kept per process:
+    simple-history builds a new manager class each time `.history` is read."""
+    found = _HISTORY_MODELS.get(model)
+    if found is None:
+        found = _HISTORY_MODELS[model] = getattr(model, "history").model  # noqa: B009
     return found
 
 

@@ -15,7 +15,7 @@ from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from gainsight_lite.history import HistoryStream, history_page
+from gainsight_lite.history import HistoryStream, history_model, history_page
 from layouts.sections.base import EVERY_CHANGE, SectionContext, SectionKind, register
 from partners.access import is_partner_user
 from relationships.models import Relationship, RelationshipTypeField
@@ -105,7 +105,7 @@ class HistoryKind(SectionKind):
                 )
                 streams.append(
                     HistoryStream(
-                        rows=Relationship.history.filter(id=subject.pk),
+                        rows=history_model(Relationship)._default_manager.filter(id=subject.pk),
                         record="Relationship",
                         hidden_fields=HIDDEN,
                         key_labels={"attributes": labels},
@@ -114,7 +114,7 @@ class HistoryKind(SectionKind):
             else:
                 streams.append(
                     HistoryStream(
-                        rows=type(subject).history.filter(id=subject.pk),
+                        rows=history_model(type(subject))._default_manager.filter(id=subject.pk),
                         record="Company",
                         hidden_fields=HIDDEN,
                     )
@@ -123,7 +123,7 @@ class HistoryKind(SectionKind):
         if CTAS in shown and user.has_perm(CTA_PERMISSION):
             streams.append(
                 HistoryStream(
-                    rows=CTA.history.filter(**mine),
+                    rows=history_model(CTA)._default_manager.filter(**mine),
                     record="CTA",
                     created_fields=("cta_type", "status", "owner", "due_date"),
                     hidden_fields=frozenset({"created_by"}),
@@ -134,7 +134,7 @@ class HistoryKind(SectionKind):
                 mine = {**mine, "relationship_id": None}
             streams.append(
                 HistoryStream(
-                    rows=Score.history.filter(**mine),
+                    rows=history_model(Score)._default_manager.filter(**mine),
                     record="Score",
                     name_field="measure",
                     created_fields=("value", "comment"),
