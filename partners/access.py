@@ -497,7 +497,10 @@ def users_choosable_by(
     `any_record` (a filter's choices, such as the timeline's authors): a partner user also
     gets the CSMs of every company and relationship they may see — each user asked by a scalar
     subquery (LIMIT 1) at their first such record by the CSM index, not by collecting the CSM
-    of all the partner's records.
+    of all the partner's records. Each record's grant is read by the visibility probe (a
+    scalar subquery on the unique grant index), never joined: a prepared statement's generic
+    plan, not knowing the group, hashed all the partner's grants for the join (20,000 for
+    partner-a: 3.7 -> 21.6 ms on PostgreSQL).
     """
     partner = partner_of(user) if user is not None else None
     if user is None or partner is None:
@@ -514,8 +517,14 @@ def users_choosable_by(
             relationships = relationships_visible_to(user).filter(pk=relationship_id)
             allowed |= Q(pk__in=relationships.values("csm_id"))
         if any_record:
-            for records in (companies_visible_in_order_to(user), relationships_visible_to(user)):
-                first = records.filter(csm=OuterRef("pk")).order_by().values("pk")[:1]
+            probes = ((Company, company_visible_probe), (Relationship, relationship_visible_probe))
+            for model, probe in probes:
+                records = (
+                    model.objects.filter(csm=OuterRef("pk"))
+                    .alias(_grant=probe(user, "pk"))
+                    .filter(_grant__isnull=False)
+                )
+                first = records.order_by().values("pk")[:1]
                 allowed |= Q(IsNull(Subquery(first), False))
     chosen = Q(is_active=True) & allowed
     if current_id is not None:

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, Permission, User
 from layouts.models import Layout
 from layouts.sections import section_url
 from partners.access import users_choosable_by
-from partners.services import partner_user_update
+from partners.services import partner_update, partner_user_update
 from success.forms.plans import ObjectiveForm, SuccessPlanForm
 from tests.factories import (
     CompanyFactory,
@@ -122,6 +122,36 @@ def test_a_record_the_partner_user_may_not_see_adds_nobody(
     assert usernames(users_choosable_by(partner_a_user, company_id=house.pk)) == {
         "partner-a",
         "pat",
+    }
+
+
+def test_any_record_adds_the_csms_of_the_records_the_partner_user_sees(
+    staff, partner_a, partner_a_user, partner_b, partner_a_colleague
+):
+    cora, rex, bea = (UserFactory(username=name) for name in ("cora", "rex", "bea"))
+    company = CompanyFactory(managed_by=partner_a, csm=cora)
+    # Run by partner A at a house company: its CSM counts, the company's does not.
+    RelationshipFactory(
+        company=CompanyFactory(csm=staff["colleague"]), csm=rex, managed_by=partner_a
+    )
+    CompanyFactory(managed_by=partner_b, csm=bea)
+    RelationshipFactory(company=company, csm=bea, managed_by=partner_b)
+
+    chosen = users_choosable_by(partner_a_user, any_record=True)
+
+    assert usernames(chosen) == {"partner-a", "pat", "cora", "rex"}
+    # Each record's grant is read by a probe per record, never joined: a prepared statement's
+    # generic plan hashed every grant of the partner for such a join.
+    sql = str(chosen.query)
+    for grants in ("companygroupobjectpermission", "relationshipgroupobjectpermission"):
+        assert f'JOIN "partners_{grants}"' not in sql
+        assert f'FROM "partners_{grants}"' in sql
+    partner_update(partner=partner_a, data_scope=partner_a.DataScope.COMPANIES_ONLY)
+    companies_only = User.objects.get(pk=partner_a_user.pk)
+    assert usernames(users_choosable_by(companies_only, any_record=True)) == {
+        "partner-a",
+        "pat",
+        "cora",
     }
 
 
