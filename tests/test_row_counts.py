@@ -293,3 +293,30 @@ def test_postgresql_spreads_a_count_over_shards_and_readers_sum_them():
     # Another connection's share of the same count.
     RowCount.objects.create(kind=COMPANY, owner=0, shard=(row.shard + 1) % 8, total=2)
     assert table_total(COMPANY) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_leaves_the_counts_in_step():
+    """A flush empties every table, the counts' too (SQLite: a DELETE per table, their
+    triggers running; PostgreSQL: TRUNCATE, no trigger): every count ends at zero."""
+    partner = PartnerFactory()
+    CompanyFactory.create_batch(2, managed_by=partner)
+    CTAFactory()
+    call_command("flush", interactive=False, verbosity=0)
+    assert not RowCount.objects.exclude(total=0).exists()
+    assert_in_step()
+
+
+def test_every_migrate_puts_back_dropped_triggers_and_recounts():
+    """SQLite drops a table's triggers when a migration rebuilds the table (ALTER TABLE by
+    copy): post_migrate installs what is missing and recounts what was written meanwhile."""
+    from django.core.management.sql import emit_post_migrate_signal
+
+    row_counts_triggers_drop()
+    CompanyFactory(managed_by=PartnerFactory())
+    assert not row_counts_check().ok
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    assert_in_step()
+    assert table_total(COMPANY) == 1
