@@ -9,9 +9,9 @@ class RowCount(models.Model):
     """A share of one running count of the book, written only by database triggers.
 
     What is counted is `kind` (with `owner` and `detail` where a count is per partner or per
-    group and permission); the count is the sum of its rows over `shard` (PostgreSQL: one row
-    per connection slot, so concurrent writers do not queue on one row). Never edit by hand:
-    `row_counts_rebuild()` recounts them from the tables.
+    group and permission); the count is the sum of its rows over `shard` (PostgreSQL: a
+    writer adds to a share no other open transaction holds, so concurrent writers do not
+    queue on one row). Never edit by hand: `row_counts_rebuild()` recounts from the tables.
     """
 
     kind = models.CharField(max_length=32)

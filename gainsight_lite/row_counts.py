@@ -18,11 +18,12 @@ What is counted (`COUNTED`), each as rows (kind, owner, detail):
   tables, which are what a partner user may see (`partners.access`).
 
 SQLite runs a row trigger per written row (one writer at a time: one row per count).
-PostgreSQL runs statement triggers with transition tables: one grouped upsert per statement,
-whatever the rows (a bulk insert of 20k companies writes one row per partner), and none when
-an UPDATE moved nothing counted. Its rows are spread over `SHARDS` shards by connection, so
-two transactions writing at the same time (a long import, a user saving a company) rarely wait
-on the same row; readers sum the shards.
+PostgreSQL runs statement triggers with transition tables: one addition per count a statement
+moved, whatever its rows (a bulk insert of 20k companies adds once per partner), and none when
+an UPDATE moved nothing counted. A count is kept in up to `SHARDS` rows ("shares", summed by
+readers): a writer adds to a share no other open transaction holds (FOR UPDATE SKIP LOCKED),
+so a long transaction (a CSV import) never makes a user saving a company wait for it; only
+with all SHARDS shares of one count held at once does a writer wait.
 
 `row_counts_rebuild()` recounts everything from the tables (after a bulk load that dropped the
 triggers, or as a repair); `row_counts_check()` lists any count out of step (the
@@ -166,15 +167,60 @@ def _pg_rows(spec: Counted, source: str, sign: str) -> str:
     )
 
 
+# Add to one count: to a share of it no other transaction holds (SKIP LOCKED: this
+# transaction's own share, or the first free one), else a new share while there are fewer
+# than SHARDS; only when SHARDS transactions hold all of them does it wait, for its own.
+_PG_ADD_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION row_counts_add(
+    k text, o bigint, d bigint, n bigint, a bigint, r bigint
+) RETURNS void LANGUAGE plpgsql AS $body$
+DECLARE
+    target bigint;
+BEGIN
+    LOOP
+        SELECT id INTO target FROM {TABLE}
+        WHERE kind = k AND owner = o AND detail = d
+        ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE {TABLE} SET total = total + n, arr_cents = arr_cents + a,
+                at_risk = at_risk + r
+            WHERE id = target;
+            RETURN;
+        END IF;
+        IF (SELECT count(*) FROM {TABLE} WHERE kind = k AND owner = o AND detail = d)
+                >= {SHARDS} THEN
+            UPDATE {TABLE} SET total = total + n, arr_cents = arr_cents + a,
+                at_risk = at_risk + r
+            WHERE kind = k AND owner = o AND detail = d
+                AND shard = pg_backend_pid() % {SHARDS};
+            RETURN;
+        END IF;
+        INSERT INTO {TABLE} ({_COLUMNS})
+        SELECT k, o, d, s, n, a, r FROM generate_series(0, {SHARDS - 1}) s
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {TABLE} c
+            WHERE c.kind = k AND c.owner = o AND c.detail = d AND c.shard = s
+        )
+        ORDER BY (s - pg_backend_pid()) % {SHARDS} = 0 DESC, s LIMIT 1
+        ON CONFLICT (kind, owner, detail, shard) DO NOTHING;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        -- Another transaction made that share just now: look again.
+    END LOOP;
+END $body$
+"""
+
+
 def _pg_add(spec: Counted, rows: str) -> str:
-    # Grouped by count (one upsert row each), in a fixed order (two statements lock their
-    # rows in the same order), and nothing written for a count the statement left as it was.
+    # Grouped by count (one addition each), in a fixed order, and nothing written for a
+    # count the statement left as it was (an UPDATE of other columns).
     return (
-        f"INSERT INTO {TABLE} ({_COLUMNS}) "
-        f"SELECT '{spec.kind}', owner, detail, pg_backend_pid() % {SHARDS}, SUM(total), "
-        f"SUM(arr_cents), SUM(at_risk) FROM ({rows}) d GROUP BY owner, detail "
+        f"FOR c IN SELECT owner, detail, SUM(total) AS total, SUM(arr_cents) AS arr_cents, "
+        f"SUM(at_risk) AS at_risk FROM ({rows}) d GROUP BY owner, detail "
         f"HAVING SUM(total) <> 0 OR SUM(arr_cents) <> 0 OR SUM(at_risk) <> 0 "
-        f"ORDER BY owner, detail {_ADD};"
+        f"ORDER BY owner, detail LOOP PERFORM row_counts_add('{spec.kind}', c.owner, "
+        f"c.detail, c.total::bigint, c.arr_cents::bigint, c.at_risk::bigint); END LOOP;"
     )
 
 
@@ -185,7 +231,7 @@ def _pg_function(spec: Counted) -> str:
     # tables its trigger has.
     return (
         f"CREATE OR REPLACE FUNCTION row_counts_{spec.kind}() RETURNS trigger "
-        f"LANGUAGE plpgsql AS $body$ BEGIN "
+        f"LANGUAGE plpgsql AS $body$ DECLARE c record; BEGIN "
         f"IF TG_OP = 'INSERT' THEN {_pg_add(spec, added)} "
         f"ELSIF TG_OP = 'DELETE' THEN {_pg_add(spec, removed)} "
         f"ELSE {_pg_add(spec, f'{added} UNION ALL {removed}')} END IF; "
@@ -232,7 +278,8 @@ def _supported(connection: BaseDatabaseWrapper) -> bool:
 
 
 def row_counts_install(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
-    """Create whichever row-count trigger is missing; returns their names (idempotent).
+    """Create whichever row-count trigger is missing (PostgreSQL: and replace the trigger
+    functions with their current definitions); returns the triggers' names (idempotent).
 
     Counts written before a trigger existed are not in the table: rebuild after installing
     any (`row_counts_restore` does both).
@@ -249,7 +296,9 @@ def row_counts_install(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
                 for name, sql in _triggers(connection, spec).items()
                 if name not in present
             }
-            if missing and connection.vendor == "postgresql":
+            if connection.vendor == "postgresql":
+                # Functions replaced every time: a changed definition reaches the triggers.
+                cursor.execute(_PG_ADD_FUNCTION)
                 cursor.execute(_pg_function(spec))
             for name, sql in missing.items():
                 cursor.execute(sql)
@@ -278,6 +327,9 @@ def row_counts_triggers_drop(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
                     dropped.append(name)
             if connection.vendor == "postgresql":
                 cursor.execute(f"DROP FUNCTION IF EXISTS row_counts_{spec.kind}()")
+        if connection.vendor == "postgresql":
+            arguments = ", ".join(["text"] + ["bigint"] * 5)
+            cursor.execute(f"DROP FUNCTION IF EXISTS row_counts_add({arguments})")
     return dropped
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 
 from companies.models import Company
 from companies.selectors import home_dashboard
@@ -285,14 +285,30 @@ def test_the_counts_table_is_read_not_counted_on_home(django_assert_max_num_quer
     assert sum('FROM "gainsight_lite_rowcount"' in q for q in sql) == 2
 
 
-def test_postgresql_spreads_a_count_over_shards_and_readers_sum_them():
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_writers_never_wait_for_a_long_transaction_and_readers_sum_the_shares():
+    """A transaction holding a count's share (a long import) does not make another writer
+    of the same count wait: that one adds to another share; readers sum them."""
     if connection.vendor != "postgresql":
-        pytest.skip("shards are PostgreSQL's")
-    CompanyFactory()
-    row = RowCount.objects.get(kind=COMPANY)
-    # Another connection's share of the same count.
-    RowCount.objects.create(kind=COMPANY, owner=0, shard=(row.shard + 1) % 8, total=2)
-    assert table_total(COMPANY) == 3
+        pytest.skip("shares are PostgreSQL's")
+    CompanyFactory()  # committed: the count's first share exists
+    other = connections.create_connection("default")
+    try:
+        with transaction.atomic():
+            CompanyFactory()  # holds the share until the block ends
+            with other.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")
+                # What the trigger runs for a company inserted on the other connection.
+                cursor.execute("SELECT row_counts_add('company', 0, 0, 1, 500, 1)")
+            assert table_total(COMPANY) == 3
+    finally:
+        other.close()
+    shares = RowCount.objects.filter(kind=COMPANY, owner=0)
+    assert sorted(shares.values_list("total", flat=True)) == [1, 2]
+    arr = sum(Company.objects.values_list("arr", flat=True), Decimal(5))
+    assert partner_book(0) == row_counts.Book(total=3, arr=arr, at_risk=1)
+    call_command("row_counts", "--rebuild")
+    assert sorted(shares.values_list("total", flat=True)) == [2]
 
 
 @pytest.mark.django_db(transaction=True)
