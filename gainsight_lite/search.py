@@ -350,7 +350,7 @@ def search(*, user: AnyUser, query: Any, limit: int = PAGE_LIMIT) -> SearchResul
             query=text,
             hint=f"Type at least {MIN_QUERY_LENGTH} characters to search.",
         )
-    with _planned_for_their_values():
+    with planned_for_their_values():
         groups = [
             _companies(user, text, limit),
             _relationships(user, text, limit),
@@ -360,9 +360,10 @@ def search(*, user: AnyUser, query: Any, limit: int = PAGE_LIMIT) -> SearchResul
 
 
 @contextmanager
-def _planned_for_their_values() -> Iterator[None]:
+def planned_for_their_values() -> Iterator[None]:
     """On PostgreSQL, the statements run inside are planned for their own values each time,
-    never prepared (psycopg prepares a statement run a few times on a connection).
+    never prepared (psycopg prepares a statement run a few times on a connection). For reads
+    whose best plan depends on the text typed and on the partner: search, the pickers.
 
     A prepared statement moves to a generic plan, one that knows neither the text searched
     nor whose grants the partner's rule reads, once its estimate is no worse than the custom
