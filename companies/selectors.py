@@ -535,6 +535,8 @@ class TreeNode:
     depth: int
     # True when the node's parent is a company the viewer may not see.
     gap_before: bool = False
+    # The node's C360 page.
+    url: str = ""
 
 
 def company_hierarchy_section(
@@ -562,12 +564,14 @@ def company_hierarchy_section(
     )
     shown = {company.pk}
     nodes = []
+    url_of = id_urls("layouts:company")  # one reverse() for every node
     for node in descendants:
         nodes.append(
             TreeNode(
                 company=node,
                 depth=node.level - company.level,
                 gap_before=node.parent_id not in shown,
+                url=url_of(node.pk),
             )
         )
         shown.add(node.pk)

@@ -48,6 +48,8 @@ class SectionContext:
     section: Section
     subject: Company | Relationship
     params: dict[str, Any] = field(default_factory=dict)
+    # This section's URL for this subject, reversed once per request (see url()).
+    _url: str = field(default="", init=False, repr=False, compare=False)
 
     @property
     def target(self) -> str:
@@ -67,8 +69,14 @@ class SectionContext:
         return self.section.config or {}
 
     def url(self, action: str | None = None) -> str:
-        """This section's own URL (or one of its actions') for this subject."""
-        return section_url(self.subject, self.section, action)
+        """This section's own URL (or one of its actions') for this subject.
+
+        An action's URL is the section's followed by `<action>/` (layouts/urls.py): one
+        reverse() per request however many action URLs a section draws (a test compares
+        each kind's actions with section_url)."""
+        if not self._url:
+            self._url = section_url(self.subject, self.section)
+        return f"{self._url}{action}/" if action else self._url
 
 
 def section_url(

@@ -98,6 +98,9 @@ def test_tree_lists_ancestors_the_company_and_every_descendant_in_tree_order(csm
     assert "At risk" in france and "$200" in france
     mitte = html.split("Umbrella Mitte", 1)[1].split("</li>", 1)[0]
     assert "Active" in mitte and "$80" in mitte
+    # Every other company links to its own C360 page.
+    for name in ("Umbrella Group", "Umbrella France", "Umbrella Germany", "Umbrella Mitte"):
+        assert f'<a href="{family[name].get_absolute_url()}">{name}</a>' in html
 
 
 def test_rollups_count_and_sum_the_whole_subtree(csm_client, family):

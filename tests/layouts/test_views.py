@@ -287,6 +287,24 @@ def test_a_section_of_another_page_is_not_found(csm_client, company, c360):
     assert get(company_url, 987654) == 404
 
 
+def test_a_sections_own_and_action_urls_are_the_reversed_ones(rf, company):
+    """SectionContext.url reverses the section's URL once and appends the action: for every
+    kind's every action, on both pages, the same URL as reverse() gives."""
+    from layouts.sections import SectionContext
+
+    relationship = RelationshipFactory(company=company)
+    request = rf.get("/")
+    checked = 0
+    for subject in (company, relationship):
+        for kind in REGISTRY.values():
+            section = SectionFactory.build(pk=4321, kind=kind.key)
+            ctx = SectionContext(request=request, section=section, subject=subject)
+            for action in [None, *kind.actions, None]:
+                assert ctx.url(action) == section_url(subject, section, action)
+                checked += 1
+    assert checked > 2 * len(REGISTRY) * 2
+
+
 def test_an_unknown_action_is_not_found(csm_client, company, c360):
     summary = section_of(c360, "summary")  # a kind without actions
     hierarchy = section_of(c360, "hierarchy")
