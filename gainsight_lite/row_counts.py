@@ -130,20 +130,30 @@ def _sqlite_add(spec: Counted, row: str, sign: str) -> str:
     )
 
 
+def _sqlite_prune(spec: Counted, row: str) -> str:
+    """A count's row gone back to nothing is removed (a deleted partner leaves none)."""
+    return (
+        f"DELETE FROM {TABLE} WHERE kind = '{spec.kind}' AND owner = {spec.sql(spec.owner, row)} "
+        f"AND detail = {spec.sql(spec.detail, row)} AND shard = 0 AND total = 0 "
+        f"AND arr_cents = 0 AND at_risk = 0;"
+    )
+
+
 def _sqlite_triggers(spec: Counted) -> dict[str, str]:
     name = f"row_counts_{spec.kind}"
+    removed = f"{_sqlite_add(spec, 'old', '-')} {_sqlite_prune(spec, 'old')}"
     triggers = {
-        f"{name}_insert": f"CREATE TRIGGER IF NOT EXISTS {name}_insert AFTER INSERT ON "
+        f"{name}_insert": f"CREATE TRIGGER {name}_insert AFTER INSERT ON "
         f"{spec.table} BEGIN {_sqlite_add(spec, 'new', '')} END",
-        f"{name}_delete": f"CREATE TRIGGER IF NOT EXISTS {name}_delete AFTER DELETE ON "
-        f"{spec.table} BEGIN {_sqlite_add(spec, 'old', '-')} END",
+        f"{name}_delete": f"CREATE TRIGGER {name}_delete AFTER DELETE ON "
+        f"{spec.table} BEGIN {removed} END",
     }
     if spec.sources:
         changed = " OR ".join(f"old.{column} IS NOT new.{column}" for column in spec.sources)
         triggers[f"{name}_update"] = (
-            f"CREATE TRIGGER IF NOT EXISTS {name}_update AFTER UPDATE OF "
+            f"CREATE TRIGGER {name}_update AFTER UPDATE OF "
             f"{', '.join(spec.sources)} ON {spec.table} WHEN {changed} BEGIN "
-            f"{_sqlite_add(spec, 'old', '-')} {_sqlite_add(spec, 'new', '')} END"
+            f"{_sqlite_add(spec, 'new', '')} {removed} END"
         )
     return triggers
 
@@ -185,6 +195,9 @@ BEGIN
             UPDATE {TABLE} SET total = total + n, arr_cents = arr_cents + a,
                 at_risk = at_risk + r
             WHERE id = target;
+            -- A share gone back to nothing is removed (a deleted partner leaves none).
+            DELETE FROM {TABLE}
+            WHERE id = target AND total = 0 AND arr_cents = 0 AND at_risk = 0;
             RETURN;
         END IF;
         IF (SELECT count(*) FROM {TABLE} WHERE kind = k AND owner = o AND detail = d)
@@ -278,8 +291,9 @@ def _supported(connection: BaseDatabaseWrapper) -> bool:
 
 
 def row_counts_install(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
-    """Create whichever row-count trigger is missing (PostgreSQL: and replace the trigger
-    functions with their current definitions); returns the triggers' names (idempotent).
+    """Create whichever row-count trigger is missing and bring the others to their current
+    definition (SQLite: dropped and created again; PostgreSQL: the trigger functions
+    replaced). Returns the names of the triggers that were missing (idempotent).
 
     Counts written before a trigger existed are not in the table: rebuild after installing
     any (`row_counts_restore` does both).
@@ -290,19 +304,19 @@ def row_counts_install(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
     present = _present(connection)
     created = []
     with transaction.atomic(using=using), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_PG_ADD_FUNCTION)
         for spec in COUNTED.values():
-            missing = {
-                name: sql
-                for name, sql in _triggers(connection, spec).items()
-                if name not in present
-            }
             if connection.vendor == "postgresql":
-                # Functions replaced every time: a changed definition reaches the triggers.
-                cursor.execute(_PG_ADD_FUNCTION)
                 cursor.execute(_pg_function(spec))
-            for name, sql in missing.items():
+            for name, sql in _triggers(connection, spec).items():
+                if name not in present:
+                    created.append(name)
+                elif connection.vendor == "sqlite":
+                    cursor.execute(f"DROP TRIGGER {name}")
+                else:
+                    continue
                 cursor.execute(sql)
-                created.append(name)
     return created
 
 

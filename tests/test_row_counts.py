@@ -336,3 +336,15 @@ def test_every_migrate_puts_back_dropped_triggers_and_recounts():
 
     assert_in_step()
     assert table_total(COMPANY) == 1
+
+
+def test_a_count_back_to_nothing_leaves_no_row():
+    """A partner whose companies are all gone (or moved away) keeps no row of its own."""
+    partner = PartnerFactory()
+    companies = CompanyFactory.create_batch(2, managed_by=partner)
+    companies[0].delete()
+    assert RowCount.objects.filter(kind=COMPANY, owner=partner.pk).exists()
+    partner_unassign(records=[companies[1]])
+    assert not RowCount.objects.filter(kind=COMPANY, owner=partner.pk).exists()
+    assert not RowCount.objects.filter(kind=COMPANY_GRANT, owner=partner.group_id).exists()
+    assert_in_step()
