@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import OuterRef, Subquery
 
+from companies.models import Company
 from partners.access import (
     activities_visible_to,
     companies_visible_count,
@@ -121,6 +123,23 @@ def test_probed_work_keeps_the_callers_filters(book, partner_a_user):
     )
     # "A Followed" only: "A Assigned" is granted, but its company is not.
     assert len(probed) == 1
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_probed_work_nested_in_another_query_is_the_joined_work(request, persona, book):
+    """The probes keep pointing at their own rows when their query is nested (relabelled)
+    inside another one, as the timeline's "newest visible activity of each company"."""
+    user = fresh(request.getfixturevalue(persona))
+    expected = set(activities_visible_to(user).values_list("company_id", flat=True))
+    newest = (
+        work_visible_by_probe(user, Activity.objects.filter(company=OuterRef("pk")))
+        .order_by("-occurred_at")
+        .values("pk")[:1]
+    )
+
+    nested = Company.objects.alias(newest=Subquery(newest)).filter(newest__isnull=False)
+
+    assert set(nested.values_list("pk", flat=True)) == expected
 
 
 def test_nobody_and_an_inactive_partner_probe_no_work(book, partner_a, partner_a_user):
