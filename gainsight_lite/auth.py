@@ -1,4 +1,5 @@
-"""Sign-in throttling hooks for django-axes: the client's address and the lockout answer."""
+"""Sign-in: the model backend whose permission checks cost one query, and the throttling hooks
+for django-axes (the client's address and the lockout answer)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,32 @@ from typing import Any
 
 from axes.helpers import get_cool_off
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import Permission
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+
+class ModelPermissionsBackend(ModelBackend):
+    """Django's ModelBackend, with a user's permissions — their own and their groups' — read in
+    one query (a UNION of the two) instead of two, on the first permission check of a request
+    (most pages make one); kept on the user object for the request, as Django does."""
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            names = ("content_type__app_label", "codename")
+            if user_obj.is_superuser:
+                perms = Permission.objects.values_list(*names).order_by()
+            else:
+                own = Permission.objects.filter(user=user_obj).values_list(*names).order_by()
+                grouped = Permission.objects.filter(group__user=user_obj)
+                perms = own.union(grouped.values_list(*names).order_by())
+            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in perms}
+        cached: set[str] = user_obj._perm_cache
+        return cached
 
 
 def client_ip(request: HttpRequest) -> str:

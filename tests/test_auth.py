@@ -241,3 +241,43 @@ def test_a_signed_in_visitor_to_the_sign_in_page_is_not_sent_away(client, dana, 
     response = client.get(LOGIN, {"next": target})
 
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+# ---------- permissions in one query ----------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["own and grouped", "superuser", "inactive", "none"])
+def test_a_users_permissions_are_djangos_read_in_one_query(kind, django_assert_num_queries):
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Group, Permission, User
+
+    from gainsight_lite.auth import ModelPermissionsBackend
+
+    user = UserFactory(is_superuser=kind == "superuser", is_active=kind != "inactive")
+    if kind in ("own and grouped", "inactive"):
+        user.user_permissions.add(Permission.objects.get(codename="change_company"))
+        group = Group.objects.create(name="Readers of relationships")
+        group.permissions.add(
+            *Permission.objects.filter(codename__in=["view_relationship", "change_company"])
+        )
+        user.groups.add(group)
+    fresh = User.objects.get(pk=user.pk)
+    with django_assert_num_queries(0 if kind == "inactive" else 1):
+        ours = ModelPermissionsBackend().get_all_permissions(fresh)
+        assert ModelPermissionsBackend().get_all_permissions(fresh) == ours  # kept: no query
+    theirs = ModelBackend().get_all_permissions(User.objects.get(pk=user.pk))
+    assert ours == theirs
+    if kind == "own and grouped":
+        assert ours == {"companies.change_company", "relationships.view_relationship"}
+    if kind == "superuser":
+        assert len(ours) == Permission.objects.count()
+
+
+@pytest.mark.django_db
+def test_a_signed_in_users_permission_checks_go_through_the_one_query_backend(client):
+    user = UserFactory()
+    client.force_login(user)
+    assert "gainsight_lite.auth.ModelPermissionsBackend" in settings.AUTHENTICATION_BACKENDS
+    assert "django.contrib.auth.backends.ModelBackend" not in settings.AUTHENTICATION_BACKENDS
+    assert client.get(reverse("home")).status_code == 200
