@@ -34,6 +34,8 @@ rebuild, which also puts the counts right after a test's flush.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -45,8 +47,10 @@ from django.db.models import Q, Sum
 from gainsight_lite.models import RowCount
 
 TABLE = RowCount._meta.db_table
-# PostgreSQL: rows per count, one chosen by the writing connection's process id.
+# PostgreSQL: at most this many rows ("shares") per count.
 SHARDS = 8
+# Ids per statement of `row_counts_deferred`: within SQLite's limit on parameters.
+DEFERRED_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -467,6 +471,42 @@ def row_counts_check(*, using: str = DEFAULT_DB_ALIAS) -> Check:
         if had != has:
             check.drifts.append(Drift(key[0], key[1], key[2], had, has))
     return check
+
+
+@contextlib.contextmanager
+def row_counts_deferred(kind: str, ids: Sequence[int]) -> Iterator[None]:
+    """SQLite: count rows of `kind` inserted in bulk (their ids) in one statement at the end.
+
+    A row trigger makes SQLite open a statement journal for each row an `executemany`
+    inserts (~50 µs a row: an import of 50,000 companies 2.5 s slower). Inside the caller's
+    transaction the table's INSERT trigger is dropped, the rows inserted, counted by one
+    grouped statement per chunk of ids and the trigger put back: a rollback undoes all of it.
+    Only inserts of exactly these rows may happen in the block (updates and deletes are still
+    counted by their triggers). PostgreSQL: nothing to do (a statement trigger per batch).
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    spec = COUNTED[kind]
+    name = f"row_counts_{kind}_insert"
+    deferred = connection.vendor == "sqlite" and bool(ids) and name in _present(connection)
+    if deferred:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER {name}")
+    try:
+        yield
+    finally:
+        if deferred:
+            with connection.cursor() as cursor:
+                for start in range(0, len(ids), DEFERRED_BATCH):
+                    chunk = list(ids[start : start + DEFERRED_BATCH])
+                    marks = ", ".join(["%s"] * len(chunk))
+                    rows = f"{_pg_rows(spec, spec.table, '')} AND r.id IN ({marks})"
+                    cursor.execute(
+                        f"INSERT INTO {TABLE} ({_COLUMNS}) SELECT '{kind}', owner, detail, 0, "
+                        f"COUNT(*), SUM(arr_cents), SUM(at_risk) FROM ({rows}) d "
+                        f"GROUP BY owner, detail {_ADD}",
+                        chunk,
+                    )
+                cursor.execute(_sqlite_triggers(spec)[name])
 
 
 # ---------- reading ----------

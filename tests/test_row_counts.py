@@ -348,3 +348,35 @@ def test_a_count_back_to_nothing_leaves_no_row():
     assert not RowCount.objects.filter(kind=COMPANY, owner=partner.pk).exists()
     assert not RowCount.objects.filter(kind=COMPANY_GRANT, owner=partner.group_id).exists()
     assert_in_step()
+
+
+def test_a_csv_import_counts_its_companies_once_and_keeps_the_trigger(partner_a):
+    """The import inserts its companies with the INSERT trigger set aside (SQLite) and counts
+    them in one statement; the trigger is back afterwards, and a refused file counts nothing."""
+    from gainsight_lite.csvio.importers import run_import
+    from tests.csvio.helpers import csv_bytes
+
+    CompanyFactory(arr=Decimal(7))
+    report = run_import(
+        "companies",
+        csv_bytes(
+            ["external_id", "name", "parent_external_id", "arr", "status", "partner"],
+            ["P1", "Parent", "", "100.25", "at_risk", "partner a"],
+            ["C1", "Child", "P1", "0.50", "active", "partner a"],
+            ["C2", "Other", "", "3", "active", ""],
+        ),
+    )
+    assert report.errors == []
+    assert book_of(partner_a) == (2, Decimal("100.75"), 1) == counted_book(partner_a)
+    assert table_total(COMPANY) == 4
+    assert_in_step()
+
+    refused = run_import(
+        "companies",
+        csv_bytes(["external_id", "name", "arr"], ["N1", "New", "5"], ["N2", "", "x"]),
+    )
+    assert refused.errors and not refused.written
+    assert table_total(COMPANY) == 4
+    CompanyFactory()  # the trigger counts again
+    assert table_total(COMPANY) == 5
+    assert_in_step()

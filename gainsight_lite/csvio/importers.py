@@ -42,6 +42,7 @@ from gainsight_lite.csvio.bulk import (
     update_rows,
 )
 from gainsight_lite.csvio.reading import FileProblem, Problem, Row, read
+from gainsight_lite.row_counts import COMPANY, row_counts_deferred
 from partners.models import Partner, PartnerUser
 from partners.services import partner_assign, partner_grants_sync, partner_unassign
 from relationships.attributes import clean_attributes
@@ -745,7 +746,9 @@ class CompanyImporter(Importer):
             node.row.target = record
             created.append(record)
         done = 0
-        with search_index_deferred("company", list(pk_of.values())):
+        inserted = list(pk_of.values())
+        # Both kept by row triggers: counted and indexed once per chunk instead (SQLite).
+        with search_index_deferred("company", inserted), row_counts_deferred(COMPANY, inserted):
             for batch in chunks(created):
                 rows_of = ([record[name] for name in columns] for record in batch)
                 insert_rows(Company, columns, rows_of)
