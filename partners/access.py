@@ -313,8 +313,9 @@ def _visible_count(user: AnyUser, model: RecordModel) -> int:
 def companies_visible_count(user: AnyUser) -> int:
     """How many companies `user` may see, in one query that reads no company row.
 
-    A partner's are counted in the unique (group, permission, record) index of the grants
-    alone: the grant's foreign key (ON DELETE CASCADE) guarantees its company exists.
+    Read from the running counts kept by triggers (`gainsight_lite.row_counts`): every
+    company for an internal user; a partner's, its group's view grants (each grant's
+    foreign key guarantees its company exists).
     """
     return _visible_count(user, Company)
 
@@ -322,8 +323,8 @@ def companies_visible_count(user: AnyUser) -> int:
 def relationships_visible_count(user: AnyUser) -> int:
     """How many relationships `user` may see, in one query that reads no relationship row.
 
-    A partner's are counted in the unique (group, permission, record) index of the grants
-    alone (as `companies_visible_count`); none when the partner runs companies only.
+    Read from the running counts, as `companies_visible_count`; none when the partner runs
+    companies only.
     """
     return _visible_count(user, Relationship)
 
