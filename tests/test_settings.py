@@ -88,6 +88,7 @@ def test_without_database_url_sqlite_file_in_project_folder_in_wal_mode(load_set
     assert database["ENGINE"] == "django.db.backends.sqlite3"
     assert database["NAME"] == str(loaded.BASE_DIR / "db.sqlite3")
     assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
+    assert "temp_store=MEMORY" in database["OPTIONS"]["init_command"]
 
 
 def test_debug_is_off_unless_asked_for(load_settings):
@@ -298,3 +299,14 @@ def test_seed_demo_refuses_with_debug_off_unless_forced(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("seed_demo")
+
+
+@pytest.mark.django_db
+def test_sqlite_connections_keep_temporary_storage_in_memory():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's pragma")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA temp_store")
+        assert cursor.fetchone()[0] == 2  # MEMORY
