@@ -311,6 +311,26 @@ ROW_FIELDS = (
 )
 
 
+@cache
+def _row_values() -> QuerySet[Activity, dict[str, Any]]:
+    """Every activity's ROW_FIELDS, newest first: set up once per process and filtered per
+    page (setting up the values of fourteen fields over four joins cost ~0.45 ms a page)."""
+    return Activity.objects.order_by("-occurred_at", "-pk").values(*ROW_FIELDS)
+
+
+@cache
+def _attendee_links() -> QuerySet[Any, tuple[Any, ...]]:
+    """Every activity's attendees as (activity id, first name, last name), by last then first
+    name: set up once per process and filtered per page."""
+    return Activity.attendees.through.objects.order_by(
+        "companyperson__person__last_name",
+        "companyperson__person__first_name",
+        "companyperson_id",
+    ).values_list(
+        "activity_id", "companyperson__person__first_name", "companyperson__person__last_name"
+    )
+
+
 def type_key(name: str) -> str:
     lowered = name.lower()
     return lowered if lowered in BUILT_IN_TYPES else "custom"
@@ -339,9 +359,7 @@ def activities_page(
     # join from the users' table and sort the whole book: the feed's second page (a cursor
     # is an OR) took seconds at the large scale.
     ids = activities.order_by("-occurred_at", "-pk").values("pk")[: size + 1]
-    found = list(
-        Activity.objects.filter(pk__in=ids).order_by("-occurred_at", "-pk").values(*ROW_FIELDS)
-    )
+    found = list(_row_values().filter(pk__in=ids))
     more = len(found) > size
     found = found[:size]
     rows = _rows(found)
@@ -419,17 +437,7 @@ def _follow_up_query(company_id: int, relationship_id: int | None, activity_id: 
 
 def _attendee_names(activity_ids: list[int]) -> dict[int, tuple[str, ...]]:
     """The attendees' names of each activity, by last then first name (one query)."""
-    links = (
-        Activity.attendees.through.objects.filter(activity_id__in=activity_ids)
-        .order_by(
-            "companyperson__person__last_name",
-            "companyperson__person__first_name",
-            "companyperson_id",
-        )
-        .values_list(
-            "activity_id", "companyperson__person__first_name", "companyperson__person__last_name"
-        )
-    )
+    links = _attendee_links().filter(activity_id__in=activity_ids)
     names: dict[int, list[str]] = {}
     for activity_id, first_name, last_name in links:
         person = Person(first_name=first_name, last_name=last_name)
