@@ -267,7 +267,9 @@ def test_a_page_joins_names_to_its_own_rows_only(csm_client, book):
     assert response.status_code == 200
     page = [q["sql"] for q in captured.captured_queries if "activity_type__name" in q["sql"]]
     assert len(page) == 1
-    assert re.search(r'WHERE "success_activity"\."id" IN \(SELECT U0\."id"', page[0]), page[0]
+    # PostgreSQL reads the ids as an array (planned as one value, not as a join).
+    ids = "= ANY\\(ARRAY\\(" if connection.vendor == "postgresql" else "IN \\("
+    assert re.search(rf'WHERE "success_activity"\."id" {ids}SELECT U0\."id"', page[0]), page[0]
 
 
 def _walk_rows(client, url: str, params: dict) -> list[str]:
