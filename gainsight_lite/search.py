@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -350,34 +347,9 @@ def search(*, user: AnyUser, query: Any, limit: int = PAGE_LIMIT) -> SearchResul
             query=text,
             hint=f"Type at least {MIN_QUERY_LENGTH} characters to search.",
         )
-    with planned_for_their_values():
-        groups = [
-            _companies(user, text, limit),
-            _relationships(user, text, limit),
-            _people(user, text, limit),
-        ]
+    groups = [
+        _companies(user, text, limit),
+        _relationships(user, text, limit),
+        _people(user, text, limit),
+    ]
     return SearchResults(query=text, groups=groups)
-
-
-@contextmanager
-def planned_for_their_values() -> Iterator[None]:
-    """On PostgreSQL, the statements run inside are planned for their own values each time,
-    never prepared (psycopg prepares a statement run a few times on a connection). For reads
-    whose best plan depends on the text typed and on the partner: search, the pickers.
-
-    A prepared statement moves to a generic plan, one that knows neither the text searched
-    nor whose grants the partner's rule reads, once its estimate is no worse than the custom
-    plans': search's drove from all of the partner's grants (20,000 for partner-a) and took
-    0.14-0.55 s where a plan for the values took 5-30 ms. Planning each time costs ~1 ms.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    connection.ensure_connection()
-    driver = connection.connection
-    before = driver.prepare_threshold
-    driver.prepare_threshold = None
-    try:
-        yield
-    finally:
-        driver.prepare_threshold = before

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import connection
 
-from companies.models import Company
 from gainsight_lite.search import MAX_QUERY_LENGTH, Place, clean_query, highlight, search
 from tests.factories import (
     CompanyFactory,
@@ -359,36 +357,3 @@ def test_partner_search_runs_a_fixed_number_of_queries(
         counts.append(len(captured.captured_queries))
 
     assert counts[0] == counts[1]
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
-def test_search_statements_are_planned_for_their_values_never_prepared(
-    partner_a_user, partner_a_client, book
-):
-    """A prepared search statement went to a generic plan (one that knows neither the text nor
-    the partner) after a few runs: 0.3 s instead of 20 ms for a large partner's people. The
-    timeline's company picker is planned the same way."""
-    connection.ensure_connection()
-    driver = connection.connection
-    before = driver.prepare_threshold
-
-    def prepared() -> list[str]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements")
-            return [row[0] for row in cursor.fetchall()]
-
-    driver.prepare_threshold = 1
-    try:
-        for _ in range(3):
-            Company.objects.filter(name="Northwind Traders").count()
-        if not any('"companies_company"' in statement for statement in prepared()):
-            pytest.skip("this connection binds values client-side: nothing is prepared")
-        for _ in range(3):
-            search(user=partner_a_user, query="northwind")
-            picker = partner_a_client.get("/timeline/companies/", {"company_q": "northwind"})
-            assert picker.status_code == 200 and "Northwind Traders" in picker.content.decode()
-        assert connection.connection is driver and driver.prepare_threshold == 1
-        searched = [s for s in prepared() if "companies_person" in s or "UPPER(" in s]
-    finally:
-        driver.prepare_threshold = before
-    assert searched == []

@@ -21,7 +21,6 @@ from django.views.decorators.vary import vary_on_headers
 from companies.selectors import companies_for_picker
 from gainsight_lite.forms import add_service_errors
 from gainsight_lite.http import dialog_saved, wants_fragment
-from gainsight_lite.search import planned_for_their_values
 from partners.access import work_visible_by_probe
 from success.events import ACTIVITY_LOGGED
 from success.forms.timeline import (
@@ -141,8 +140,7 @@ def timeline_companies(request: HttpRequest) -> HttpResponse:
     other filters; in the dialog it redraws the dialog for that company, keeping what was typed.
     """
     purpose = "filter" if request.GET.get("for") == "filter" else "log"
-    with planned_for_their_values():
-        found = companies_for_picker(user=request.user, q=request.GET.get("company_q", ""))
+    found = companies_for_picker(user=request.user, q=request.GET.get("company_q", ""))
     # The feed's other filters as they are (the feed checks them), empty ones left out.
     kept: dict[str, str] = {}
     for name in FILTER_NAMES:
