@@ -16,7 +16,7 @@ from typing import Any, TypedDict, cast, overload
 
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -185,7 +185,8 @@ def _overdue(is_closed: bool, due: dt.date | None, *, today: dt.date) -> bool:
 
 
 # The columns a row shows: read as values, without a model instance per CTA and per record
-# it points to.
+# it points to. The type's, reason's, status's and priority's names come from `_lookup_names`
+# (four joins fewer: PostgreSQL planned the nine-table join for 3-5 ms to run it in under 1).
 ROW_COLUMNS = (
     "pk",
     "name",
@@ -198,12 +199,10 @@ ROW_COLUMNS = (
     "relationship_id",
     "relationship__name",
     "relationship__relationship_type__name",
-    "cta_type__name",
-    "reason__name",
-    "status__name",
+    "cta_type_id",
+    "reason_id",
+    "status_id",
     "priority_id",
-    "priority__name",
-    "priority__colour",
     "owner_id",
     "owner__username",
     "owner__first_name",
@@ -211,12 +210,34 @@ ROW_COLUMNS = (
 )
 
 
+Lookup = tuple[str, int]  # (TYPE | REASON | STATUS | PRIORITY, id)
+TYPE, REASON, STATUS, PRIORITY = "type", "reason", "status", "priority"
+
+
+def _lookup_names() -> dict[Lookup, tuple[str, str]]:
+    """The name (and colour, for a priority) of every CTA type, reason, status and priority,
+    in one query: a few dozen rows of four small tables."""
+    arms = [
+        model.objects.annotate(
+            lookup=Value(kind, output_field=CharField()),
+            shade=F("colour") if model is CTAPriority else Value("", output_field=CharField()),
+        )
+        .values_list("lookup", "pk", "name", "shade")
+        .order_by()
+        for kind, model in ((TYPE, CTAType), (REASON, CTAReason), (STATUS, CTAStatus),
+                            (PRIORITY, CTAPriority))
+    ]  # fmt: skip
+    first, *rest = arms
+    return {(kind, pk): (name, shade) for kind, pk, name, shade in first.union(*rest, all=True)}
+
+
 class RowMaker:
     """Builds the rows of one request: one `today`, each address reversed once, the text of
     each date worked out once however many rows share it."""
 
-    def __init__(self, *, today: dt.date) -> None:
+    def __init__(self, *, today: dt.date, names: dict[Lookup, tuple[str, str]]) -> None:
         self.today = today
+        self.names = names
         self.cta_url = id_urls("success:cta_detail")
         self.status_url = id_urls("success:cta_status")
         self.company_url = id_urls("layouts:company")
@@ -246,9 +267,13 @@ class RowMaker:
             dot = self._dots[colour] = colour_dot(colour)
         return dot
 
+    def name(self, kind: str, pk: int | None) -> str:
+        return self.names.get((kind, pk), ("", ""))[0] if pk is not None else ""
+
     def row(self, values: dict[str, Any], counts: dict[str, int]) -> CTARow:
         pk = values["pk"]
-        colour = safe_colour(values["priority__colour"])
+        priority_name, priority_colour = self.names.get((PRIORITY, values["priority_id"]), ("", ""))
+        colour = safe_colour(priority_colour)
         done, total = counts.get("done", 0), counts.get("total", 0)
         due = values["due_date"]
         snoozed = values["snoozed_until"]
@@ -258,16 +283,16 @@ class RowMaker:
             "pk": str(pk),
             "name": values["name"],
             "is_closed": is_closed,
-            "status_name": values["status__name"],
-            "reason_name": values["reason__name"] or "",
+            "status_name": self.name(STATUS, values["status_id"]),
+            "reason_name": self.name(REASON, values["reason_id"]),
             "company_name": values["company__name"],
             "company_url": self.company_url(values["company_id"]),
             "relationship_name": values["relationship__name"] or "",
             "relationship_url": self.relationship_url(relationship_id) if relationship_id else "",
             "relationship_type_name": values["relationship__relationship_type__name"] or "",
-            "type_name": values["cta_type__name"],
+            "type_name": self.name(TYPE, values["cta_type_id"]),
             "priority_id": values["priority_id"],
-            "priority_name": values["priority__name"],
+            "priority_name": priority_name,
             "priority_colour": colour,
             "priority_dot": self.dot(colour),
             "due_date": due,
@@ -292,7 +317,8 @@ class RowMaker:
 
 
 def _rows(ctas: QuerySet[CTA], *, today: dt.date) -> list[CTARow]:
-    """The rows of `ctas` (a page of them): their columns in one query, task counts in one."""
+    """The rows of `ctas` (a page of them): their columns in one query, task counts in one,
+    the lookups' names in one."""
     found = list(ctas.values(*ROW_COLUMNS))
     counts = {
         row["cta_id"]: row
@@ -301,7 +327,7 @@ def _rows(ctas: QuerySet[CTA], *, today: dt.date) -> list[CTARow]:
         .annotate(total=Count("pk"), done=Count("pk", filter=Q(done=True)))
         .order_by()
     }
-    maker = RowMaker(today=today)
+    maker = RowMaker(today=today, names=_lookup_names() if found else {})
     return [maker.row(values, counts.get(values["pk"], {})) for values in found]
 
 
