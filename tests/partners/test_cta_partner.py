@@ -64,7 +64,9 @@ def book(partner_a, partner_b):
     CTAFactory(company=a_co, relationship=other, name="on other")
     CTAFactory(company=house, name="on house")
     CTAFactory(company=house, relationship=assigned, name="on assigned")
-    return SimpleNamespace(a_co=a_co, house=house, followed=followed, other=other, assigned=assigned)
+    return SimpleNamespace(
+        a_co=a_co, house=house, followed=followed, other=other, assigned=assigned
+    )
 
 
 def test_a_partners_ctas_are_those_its_grants_give(book, partner_a_user, partner_b_user):
