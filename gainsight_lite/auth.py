@@ -8,9 +8,11 @@ from typing import Any
 
 from axes.helpers import get_cool_off
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -18,7 +20,17 @@ from django.shortcuts import render
 class ModelPermissionsBackend(ModelBackend):
     """Django's ModelBackend, with a user's permissions — their own and their groups' — read in
     one query (a UNION of the two) instead of two, on the first permission check of a request
-    (most pages make one); kept on the user object for the request, as Django does."""
+    (most pages make one); kept on the user object for the request, as Django does. The
+    signed-in user comes with their partner membership and partner in the same query
+    (`partners.access.partner_of` reads them from it instead of asking again)."""
+
+    def get_user(self, user_id: Any) -> Any:
+        users = get_user_model()._default_manager.select_related("partner_membership__partner")
+        try:
+            user = users.get(pk=user_id)
+        except ObjectDoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:

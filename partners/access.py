@@ -46,6 +46,7 @@ from gainsight_lite import row_counts
 from partners.models import (
     CompanyGroupObjectPermission,
     Partner,
+    PartnerUser,
     RelationshipGroupObjectPermission,
 )
 from relationships.models import Relationship
@@ -61,6 +62,10 @@ def partner_of(user: AnyUser) -> Partner | None:
     if not user.is_authenticated:
         return None
     # Cached on the user object: every access check of a request asks again.
+    if not hasattr(user, "_partner_cache"):
+        loaded, partner = _partner_loaded_with(user)
+        if loaded and (partner is None or all(key in _permission_ids for key in _LISTED)):
+            user._partner_cache = partner  # type: ignore[union-attr,attr-defined]
     if not hasattr(user, "_partner_cache"):
         partners = Partner.objects.filter(members__user=user)
         # While the view permissions' ids are unknown, they are read with the partner (the
@@ -82,6 +87,21 @@ def partner_of(user: AnyUser) -> Partner | None:
         user._partner_cache = partner  # type: ignore[union-attr,attr-defined]
     cached: Partner | None = user._partner_cache  # type: ignore[union-attr,attr-defined]
     return cached
+
+
+def _partner_loaded_with(user: AnyUser) -> tuple[bool, Partner | None]:
+    """Whether the user was read with their partner membership and partner (the sign-in
+    backend's `get_user` joins them), and that partner (None: an internal user)."""
+    membership_rel: Any = User.partner_membership.related  # type: ignore[attr-defined]
+    if not membership_rel.is_cached(user):
+        return False, None
+    membership: PartnerUser | None = membership_rel.get_cached_value(user)
+    if membership is None:
+        return True, None
+    if not PartnerUser.partner.field.is_cached(membership):
+        return False, None
+    partner: Partner = membership.partner
+    return True, partner
 
 
 def is_partner_user(user: AnyUser) -> bool:

@@ -281,3 +281,40 @@ def test_a_signed_in_users_permission_checks_go_through_the_one_query_backend(cl
     assert "gainsight_lite.auth.ModelPermissionsBackend" in settings.AUTHENTICATION_BACKENDS
     assert "django.contrib.auth.backends.ModelBackend" not in settings.AUTHENTICATION_BACKENDS
     assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_signed_in_user_comes_with_their_partner_in_one_query(
+    client, csm_user, partner_a_user, partner_a, django_assert_num_queries
+):
+    from django.contrib.auth import get_user
+    from django.contrib.auth.models import User
+
+    from gainsight_lite.auth import ModelPermissionsBackend
+    from partners.access import partner_of
+
+    # A partner user's first lookup in the process reads the view permissions' ids with it.
+    partner_of(User.objects.get(pk=partner_a_user.pk))
+    for user, partner in ((csm_user, None), (partner_a_user, partner_a)):
+        with django_assert_num_queries(1):
+            loaded = ModelPermissionsBackend().get_user(user.pk)
+        assert loaded == user
+        with django_assert_num_queries(0):
+            assert partner_of(loaded) == partner
+    # Through a signed-in request (its session read already): the user with their partner.
+    client.force_login(partner_a_user)
+    request = client.get(reverse("home")).wsgi_request
+    with django_assert_num_queries(1) as captured:
+        signed_in = get_user(request)
+        assert partner_of(signed_in) == partner_a
+    assert "partners_partner" in captured.captured_queries[0]["sql"]
+    assert ModelPermissionsBackend().get_user(0) is None
+
+
+@pytest.mark.django_db
+def test_an_inactive_user_is_not_signed_in_by_the_backend(csm_user):
+    from gainsight_lite.auth import ModelPermissionsBackend
+
+    csm_user.is_active = False
+    csm_user.save()
+    assert ModelPermissionsBackend().get_user(csm_user.pk) is None
