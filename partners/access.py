@@ -64,29 +64,30 @@ def partner_of(user: AnyUser) -> Partner | None:
     # Cached on the user object: every access check of a request asks again.
     if not hasattr(user, "_partner_cache"):
         loaded, partner = _partner_loaded_with(user)
-        if loaded and (partner is None or all(key in _permission_ids for key in _LISTED)):
-            user._partner_cache = partner  # type: ignore[union-attr,attr-defined]
-    if not hasattr(user, "_partner_cache"):
-        partners = Partner.objects.filter(members__user=user)
-        # While the view permissions' ids are unknown, they are read with the partner (the
-        # same query): a partner user's lists then filter on the ids as constants.
-        missing = [key for key in _LISTED if key not in _permission_ids]
-        if missing:
-            partners = partners.annotate(
-                **{
-                    f"_permission_{number}": _permission_sql(*key)
-                    for number, key in enumerate(missing)
-                }
-            )
-        partner = partners.first()
-        if partner is not None:
-            for number, key in enumerate(missing):
-                found = getattr(partner, f"_permission_{number}")
-                if found is not None:
-                    _permission_ids[key] = found
+        if not loaded or (partner is not None and any(k not in _permission_ids for k in _LISTED)):
+            partner = _partner_read(user)
         user._partner_cache = partner  # type: ignore[union-attr,attr-defined]
     cached: Partner | None = user._partner_cache  # type: ignore[union-attr,attr-defined]
     return cached
+
+
+def _partner_read(user: User) -> Partner | None:
+    """The user's partner, asked of the database (one query)."""
+    partners = Partner.objects.filter(members__user=user)
+    # While the view permissions' ids are unknown, they are read with the partner (the
+    # same query): a partner user's lists then filter on the ids as constants.
+    missing = [key for key in _LISTED if key not in _permission_ids]
+    if missing:
+        partners = partners.annotate(
+            **{f"_permission_{number}": _permission_sql(*key) for number, key in enumerate(missing)}
+        )
+    partner = partners.first()
+    if partner is not None:
+        for number, key in enumerate(missing):
+            found = getattr(partner, f"_permission_{number}")
+            if found is not None:
+                _permission_ids[key] = found
+    return partner
 
 
 def _partner_loaded_with(user: AnyUser) -> tuple[bool, Partner | None]:
