@@ -11,16 +11,18 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import CharField, Value
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
 class ModelPermissionsBackend(ModelBackend):
     """Django's ModelBackend, with a user's permissions — their own and their groups' — read in
-    one query (a UNION of the two) instead of two, on the first permission check of a request
-    (most pages make one); kept on the user object for the request, as Django does. The
+    one query (a UNION of the two, and of the names of their groups: see
+    `read_permissions_and_groups`) instead of three, on the first permission check of a
+    request (most pages make one); kept on the user object for the request, as Django does. The
     signed-in user comes with their partner membership and partner in the same query
     (`partners.access.partner_of` reads them from it instead of asking again)."""
 
@@ -36,16 +38,39 @@ class ModelPermissionsBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            names = ("content_type__app_label", "codename")
-            if user_obj.is_superuser:
-                perms = Permission.objects.values_list(*names).order_by()
-            else:
-                own = Permission.objects.filter(user=user_obj).values_list(*names).order_by()
-                grouped = Permission.objects.filter(group__user=user_obj)
-                perms = own.union(grouped.values_list(*names).order_by())
-            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in perms}
+            read_permissions_and_groups(user_obj)
         cached: set[str] = user_obj._perm_cache
         return cached
+
+
+def read_permissions_and_groups(user_obj: Any) -> None:
+    """Read an active user's permissions (their own and their groups', or every one for a
+    superuser) and the names of their groups in one query, and keep them on the user object
+    for the request: `_perm_cache` as Django's ModelBackend keeps it, `_group_names` for
+    `partners.access.group_names` (the user menu's role, the layout criteria). A full page
+    asks for both; one query instead of two."""
+    names = ("content_type__app_label", "codename")
+    # A group's row carries no app label: NULL, which no permission has.
+    groups = (
+        Group.objects.filter(user=user_obj)
+        .values_list(Value(None, output_field=CharField()), "name")
+        .order_by()
+    )
+    if user_obj.is_superuser:
+        rows = Permission.objects.values_list(*names).order_by().union(groups, all=True)
+    else:
+        own = Permission.objects.filter(user=user_obj).values_list(*names).order_by()
+        grouped = Permission.objects.filter(group__user=user_obj).values_list(*names).order_by()
+        rows = own.union(grouped, groups)
+    permissions: set[str] = set()
+    group_names: set[str] = set()
+    for app_label, name in rows:
+        if app_label is None:
+            group_names.add(name)
+        else:
+            permissions.add(f"{app_label}.{name}")
+    user_obj._perm_cache = permissions
+    user_obj._group_names = frozenset(group_names)
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -635,13 +635,21 @@ def section_kind_allowed(user: AnyUser, kind: object) -> bool:
 
 def group_names(user: AnyUser) -> frozenset[str]:
     """The names of `user`'s groups, read once per request (kept on the user object): the
-    layout criteria and the user menu's role both ask."""
+    layout criteria and the user menu's role both ask. Read with the user's permissions, in
+    the one query of the sign-in backend (`gainsight_lite.auth`), which the page asks for too."""
+    from gainsight_lite.auth import read_permissions_and_groups
+
     if not user.is_authenticated:
         return frozenset()
     cached: frozenset[str] | None = getattr(user, "_group_names", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
+        if user.is_active:
+            read_permissions_and_groups(user)
+            cached = user._group_names  # type: ignore[union-attr,attr-defined]
+        else:
+            cached = frozenset(user.groups.values_list("name", flat=True))
         user._group_names = cached  # type: ignore[union-attr,attr-defined]
+    assert cached is not None
     return cached
 
 

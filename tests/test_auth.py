@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -272,6 +273,50 @@ def test_a_users_permissions_are_djangos_read_in_one_query(kind, django_assert_n
         assert ours == {"companies.change_company", "relationships.view_relationship"}
     if kind == "superuser":
         assert len(ours) == Permission.objects.count()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("superuser", [False, True])
+@pytest.mark.parametrize("first", ["permissions", "groups"])
+def test_a_users_group_names_come_with_their_permissions(
+    superuser, first, django_assert_num_queries
+):
+    from django.contrib.auth.models import Group, Permission, User
+
+    from partners.access import group_names
+
+    user = UserFactory(is_superuser=superuser)
+    readers = Group.objects.create(name="Readers")
+    readers.permissions.add(Permission.objects.get(codename="view_relationship"))
+    user.groups.add(readers, Group.objects.create(name="No permissions"))
+    Group.objects.create(name="Someone else's")
+    fresh = User.objects.get(pk=user.pk)
+    with django_assert_num_queries(1):  # whichever is asked first reads both
+        if first == "groups":
+            names = group_names(fresh)
+        assert fresh.has_perm("relationships.view_relationship")
+        assert fresh.has_perm("companies.change_company") is superuser
+        names = group_names(fresh)
+    assert names == {"Readers", "No permissions"}
+    # The same answers as Django's own reads.
+    assert names == set(user.groups.values_list("name", flat=True))
+    assert fresh.get_all_permissions() == ModelBackend().get_all_permissions(
+        User.objects.get(pk=user.pk)
+    )
+
+
+@pytest.mark.django_db
+def test_an_inactive_users_group_names_are_still_read(django_assert_num_queries):
+    from django.contrib.auth.models import Group, User
+
+    from partners.access import group_names
+
+    user = UserFactory(is_active=False)
+    user.groups.add(Group.objects.create(name="Former team"))
+    fresh = User.objects.get(pk=user.pk)
+    with django_assert_num_queries(1):
+        assert group_names(fresh) == {"Former team"}
+        assert group_names(fresh) == {"Former team"}  # kept: no query
 
 
 @pytest.mark.django_db
