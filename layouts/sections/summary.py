@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Count, Max, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from companies.models import Company
@@ -217,14 +218,15 @@ def _active_users(subject: Company | Relationship) -> dict[str, Any]:
             "value": "—",
             "note": "No usage recorded",
         }
-    is_active_users = latest.metric.name.lower() == ACTIVE_USERS.lower()
-    unit = f" {latest.metric.unit}" if latest.metric.unit and not is_active_users else ""
+    name = latest.metric_name
+    is_active_users = name.lower() == ACTIVE_USERS.lower()
+    unit = f" {latest.metric_unit}" if latest.metric_unit and not is_active_users else ""
     when = f"week of {latest.week:%b} {latest.week.day}"
     return {
         "key": "active_users",
-        "label": ACTIVE_USERS if is_active_users else latest.metric.name,
+        "label": ACTIVE_USERS if is_active_users else name,
         "value": f"{latest.text}{unit}",
-        "note": when if is_active_users else f"Latest {latest.metric.name}, {when}",
+        "note": when if is_active_users else f"Latest {name}, {when}",
     }
 
 
@@ -234,7 +236,7 @@ def _worst_relationship(user: AnyUser, company: Company, bands: list[Any]) -> di
         relationships_visible_to(user)
         .filter(company=company, health_score__isnull=False)
         .order_by("health_score", "name", "pk")
-        .only("pk", "name", "health_score")
+        .values_list("pk", "name", "health_score")
         .first()
     )
     if worst is None:
@@ -244,13 +246,14 @@ def _worst_relationship(user: AnyUser, company: Company, bands: list[Any]) -> di
             "value": "—",
             "note": "No relationship scored",
         }
-    band = grade_for(worst.health_score, bands)
+    pk, name, health_score = worst
+    band = grade_for(health_score, bands)
     return {
         "key": "worst_relationship",
         "label": "Worst relationship",
         "format": "score",
-        "value": score_text(worst.health_score),
+        "value": score_text(health_score),
         "band": band,
-        "note": worst.name,
-        "href": worst.get_absolute_url(),
+        "note": name,
+        "href": reverse("layouts:relationship", args=[pk]),
     }

@@ -113,18 +113,25 @@ def _since(today: dt.date, days: int) -> dt.date:
 def nps_figures(
     *, user: AnyUser, subject: Company | Relationship, days: int, today: dt.date | None = None
 ) -> NpsFigures:
-    """Counts of promoters, passives and detractors over the last `days` days (one query)."""
+    """Counts of promoters, passives and detractors over the last `days` days (one query).
+
+    Read as a count per score (at most 11 rows) and summed here: the same figures as three
+    filtered COUNTs, for about half the ORM work (aggregate() wraps and clones the query)."""
     today = today or timezone.localdate()
-    counts = (
+    by_score = (
         responses_of(user=user, subject=subject)
         .filter(responded_on__gte=_since(today, days), responded_on__lte=today)
-        .aggregate(
-            total=Count("pk"),
-            promoters=Count("pk", filter=Q(score__gte=PROMOTER_FROM)),
-            detractors=Count("pk", filter=Q(score__lte=DETRACTOR_UP_TO)),
-        )
+        .order_by()
+        .values_list("score")
+        .annotate(n=Count("pk"))
     )
-    total, promoters, detractors = counts["total"], counts["promoters"], counts["detractors"]
+    total = promoters = detractors = 0
+    for score, n in by_score:
+        total += n
+        if score >= PROMOTER_FROM:
+            promoters += n
+        elif score <= DETRACTOR_UP_TO:
+            detractors += n
     return NpsFigures(
         total=total,
         promoters=promoters,

@@ -166,7 +166,8 @@ def usage_section(
 
 @dataclass
 class LatestUsage:
-    metric: UsageMetric
+    metric_name: str
+    metric_unit: str
     week: dt.date
     value: Decimal
 
@@ -177,7 +178,7 @@ class LatestUsage:
 
 def latest_active_users(*, subject: Company | Relationship) -> LatestUsage | None:
     """The latest weekly value of "Active users" — or, when the subject has none, of the first
-    active metric it has values for (one query)."""
+    active metric it has values for (one query: the four values shown, no model instances)."""
     preferred = Case(
         When(metric__name__iexact=ACTIVE_USERS, then=Value(0)),
         default=Value(1),
@@ -185,10 +186,11 @@ def latest_active_users(*, subject: Company | Relationship) -> LatestUsage | Non
     )
     row = (
         UsageValue.objects.filter(**_subject_filter(subject), metric__active=True)
-        .select_related("metric")
         .order_by(preferred, "metric__order", "metric__name", "-week")
+        .values_list("metric__name", "metric__unit", "week", "value")
         .first()
     )
     if row is None:
         return None
-    return LatestUsage(metric=row.metric, week=row.week, value=row.value)
+    name, unit, week, value = row
+    return LatestUsage(metric_name=name, metric_unit=unit, week=week, value=value)
