@@ -24,7 +24,7 @@ from partners.access import (
     relationships_visible_to,
     users_choosable_by,
 )
-from relationships.models import Relationship, RelationshipType
+from relationships.models import Relationship
 from success.models import CTA, Activity, CTAPriority, CTAReason, CTAStatus, CTAType, Playbook
 from success.selectors.cockpit import (
     GROUP_BY_DUE,
@@ -32,10 +32,15 @@ from success.selectors.cockpit import (
     OWNER_ANYONE,
     OWNER_ME,
     OWNER_NOBODY,
+    PRIORITY,
     RELATIONSHIP_NONE,
+    RELATIONSHIP_TYPE,
+    STATUS,
     STATUS_CLOSED,
     STATUS_OPEN,
+    TYPE,
     CockpitFilters,
+    CTALookups,
 )
 
 NAME_MAX = 80
@@ -58,7 +63,8 @@ class DateInput(forms.DateInput):
 class CockpitFilterForm(forms.Form):
     """Reads the Cockpit's query string; a value it does not accept is ignored, never an error.
 
-    The choices come from lists the view already read, so checking a value costs no query.
+    The choices come from the lookups the view already read (`cta_lookups`: one query for
+    them all), so checking a value costs no query.
     """
 
     group = forms.ChoiceField(
@@ -80,18 +86,17 @@ class CockpitFilterForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        types: list[CTAType],
-        priorities: list[CTAPriority],
-        statuses: list[CTAStatus],
-        relationship_types: list[RelationshipType],
+        lookups: CTALookups,
         owners: list[tuple[int, str]],
         default_owner: str = OWNER_ME,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.default_owner = default_owner
-        self._types = {str(t.pk): t for t in types}
-        self._priorities = {str(p.pk): p for p in priorities}
+        self.lookups = lookups
+        types, priorities = lookups.choices(TYPE), lookups.choices(PRIORITY)
+        self._types = {str(pk): pk for pk, _ in types}
+        self._priorities = {str(pk): pk for pk, _ in priorities}
         fields = self.fields
         fields["owner"].choices = ReadyChoices(  # type: ignore[attr-defined]
             [
@@ -104,21 +109,21 @@ class CockpitFilterForm(forms.Form):
         fields["owner"].initial = default_owner
         fields["type"].choices = [  # type: ignore[attr-defined]
             ("", "All types"),
-            *((str(t.pk), t.name) for t in types),
+            *((str(pk), name) for pk, name in types),
         ]
         fields["priority"].choices = [  # type: ignore[attr-defined]
             ("", "All priorities"),
-            *((str(p.pk), p.name) for p in priorities),
+            *((str(pk), name) for pk, name in priorities),
         ]
         fields["status"].choices = [  # type: ignore[attr-defined]
             (STATUS_OPEN, "Open"),
-            *((str(s.pk), s.name) for s in statuses),
+            *((str(pk), name) for pk, name in lookups.choices(STATUS)),
             (STATUS_CLOSED, "Closed (any)"),
         ]
         fields["relationship_type"].choices = [  # type: ignore[attr-defined]
             ("", "Any relationship"),
             (RELATIONSHIP_NONE, "Company only"),
-            *((str(t.pk), t.name) for t in relationship_types),
+            *((str(pk), name) for pk, name in lookups.choices(RELATIONSHIP_TYPE)),
         ]
         fields["group"].initial = GROUP_BY_DUE
 

@@ -12,11 +12,12 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from typing import Any, TypedDict, cast, overload
 
 from django.core.paginator import Page, Paginator
-from django.db import connections
-from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -34,7 +35,7 @@ from partners.access import (
     ctas_visible_to,
     is_partner_user,
 )
-from relationships.models import Relationship
+from relationships.models import Relationship, RelationshipType
 from success.models import CTA, CTAPriority, CTAReason, CTAStatus, CTAType, Playbook, Task
 
 PAGE_SIZE = 50
@@ -210,25 +211,67 @@ ROW_COLUMNS = (
 )
 
 
-Lookup = tuple[str, int]  # (TYPE | REASON | STATUS | PRIORITY, id)
+Lookup = tuple[str, int]  # (TYPE | REASON | STATUS | PRIORITY | RELATIONSHIP_TYPE, id)
 TYPE, REASON, STATUS, PRIORITY = "type", "reason", "status", "priority"
+RELATIONSHIP_TYPE = "relationship_type"
+# The tables read by `cta_lookups`, each as (kind, model, its colour column or None).
+_LOOKUP_TABLES: tuple[tuple[str, type[Any], str | None], ...] = (
+    (TYPE, CTAType, None),
+    (REASON, CTAReason, None),
+    (STATUS, CTAStatus, None),
+    (PRIORITY, CTAPriority, "colour"),
+    (RELATIONSHIP_TYPE, RelationshipType, None),
+)
 
 
-def _lookup_names() -> dict[Lookup, tuple[str, str]]:
-    """The name (and colour, for a priority) of every CTA type, reason, status and priority,
-    in one query: a few dozen rows of four small tables."""
-    arms = [
-        model.objects.annotate(
-            lookup=Value(kind, output_field=CharField()),
-            shade=F("colour") if model is CTAPriority else Value("", output_field=CharField()),
+@dataclass
+class CTALookups:
+    """The CTA types, reasons, statuses and priorities and the relationship types, as
+    (kind, id, name, colour, order) rows in the order the Cockpit's choices list them: each
+    kind by its order then name (relationship types by name)."""
+
+    rows: list[tuple[str, int, str, str, int]]
+
+    @cached_property
+    def names(self) -> dict[Lookup, tuple[str, str]]:
+        """(kind, id) -> (name, colour: a priority's, else empty)."""
+        return {(kind, pk): (name, colour) for kind, pk, name, colour, _ in self.rows}
+
+    def choices(self, kind: str) -> list[tuple[int, str]]:
+        """(id, name) of one kind, in order."""
+        return [(pk, name) for row_kind, pk, name, _, _ in self.rows if row_kind == kind]
+
+    @cached_property
+    def ranks(self) -> dict[int, int]:
+        """A priority's id -> its order."""
+        return {pk: order for kind, pk, _, _, order in self.rows if kind == PRIORITY}
+
+
+@cache
+def _lookups_sql(vendor: str) -> str:
+    """One UNION ALL over the lookup tables: a fixed statement, written once per database
+    vendor (compiling it through the ORM cost more than running it: a few dozen rows)."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    arms = []
+    for kind, model, colour in _LOOKUP_TABLES:
+        table = quote(model._meta.db_table)
+        shade = quote(colour) if colour else "''"
+        # Relationship types are listed by name alone.
+        order = quote("order") if kind != RELATIONSHIP_TYPE else "0"
+        arms.append(
+            f"SELECT '{kind}', {quote('id')}, {quote('name')}, {shade}, {order} FROM {table}"
         )
-        .values_list("lookup", "pk", "name", "shade")
-        .order_by()
-        for kind, model in ((TYPE, CTAType), (REASON, CTAReason), (STATUS, CTAStatus),
-                            (PRIORITY, CTAPriority))
-    ]  # fmt: skip
-    first, *rest = arms
-    return {(kind, pk): (name, shade) for kind, pk, name, shade in first.union(*rest, all=True)}
+    return " UNION ALL ".join(arms) + " ORDER BY 1, 5, 3"
+
+
+def cta_lookups() -> CTALookups:
+    """Every CTA type, reason, status and priority and every relationship type: a few dozen
+    rows of five small tables, in one query (the Cockpit's filter choices, its rows' names
+    and its priority order all come from it)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(_lookups_sql(connection.vendor))
+        return CTALookups(rows=[tuple(row) for row in cursor.fetchall()])  # type: ignore[misc]
 
 
 class RowMaker:
@@ -316,9 +359,11 @@ class RowMaker:
         }
 
 
-def _rows(ctas: QuerySet[CTA], *, today: dt.date) -> list[CTARow]:
+def _rows(
+    ctas: QuerySet[CTA], *, today: dt.date, lookups: CTALookups | None = None
+) -> list[CTARow]:
     """The rows of `ctas` (a page of them): their columns in one query, task counts in one,
-    the lookups' names in one."""
+    the lookups' names in one unless given (`lookups`)."""
     found = list(ctas.values(*ROW_COLUMNS))
     counts = {
         row["cta_id"]: row
@@ -327,7 +372,9 @@ def _rows(ctas: QuerySet[CTA], *, today: dt.date) -> list[CTARow]:
         .annotate(total=Count("pk"), done=Count("pk", filter=Q(done=True)))
         .order_by()
     }
-    maker = RowMaker(today=today, names=_lookup_names() if found else {})
+    if lookups is None:
+        lookups = cta_lookups() if found else CTALookups(rows=[])
+    maker = RowMaker(today=today, names=lookups.names)
     return [maker.row(values, counts.get(values["pk"], {})) for values in found]
 
 
@@ -340,8 +387,8 @@ class CockpitFilters:
 
     group: str = GROUP_BY_DUE
     owner: str = OWNER_ME
-    cta_type: CTAType | None = None
-    priority: CTAPriority | None = None
+    cta_type: int | None = None  # ids
+    priority: int | None = None
     status: str = STATUS_OPEN
     company: str = ""
     relationship_type: str = ""
@@ -386,9 +433,9 @@ def _filtered(
     else:
         ctas = ctas.filter(is_closed=False)
     if filters.cta_type is not None:
-        ctas = ctas.filter(cta_type=filters.cta_type)
+        ctas = ctas.filter(cta_type_id=filters.cta_type)
     if filters.priority is not None:
-        ctas = ctas.filter(priority=filters.priority)
+        ctas = ctas.filter(priority_id=filters.priority)
     if filters.company:
         ctas = ctas.filter(company__name__icontains=filters.company)
     if filters.relationship_type == RELATIONSHIP_NONE:
@@ -546,7 +593,14 @@ def _buckets_to(ctas: QuerySet[CTA], *, end: int) -> list[Bucket]:
 
 
 def _bucketed_rows(
-    ctas: QuerySet[CTA], buckets: list[Bucket], *, group: str, start: int, end: int, today: dt.date
+    ctas: QuerySet[CTA],
+    buckets: list[Bucket],
+    *,
+    group: str,
+    start: int,
+    end: int,
+    today: dt.date,
+    lookups: CTALookups,
 ) -> list[CTARow]:
     """Rows `start` to `end` of the open CTAs in `ctas` in the Cockpit's order, read without
     sorting them all.
@@ -555,12 +609,12 @@ def _bucketed_rows(
     through `buckets` of one due date and one priority, in each of which it is the id's: the
     open CTAs' partial (due_date, priority, id) index. The page's rows are taken from the
     buckets it covers, each at its offset (LIMIT n OFFSET j, one per bucket, their ids in one
-    query), then read by id and sorted as a page of 50. Four queries: the priorities' order,
-    the ids, the rows, their task counts.
+    query), then read by id and sorted as a page of 50. Three queries: the ids, the rows,
+    their task counts (the priorities' order comes with the `lookups`).
     """
     if end <= start:
         return []
-    ranks = dict(CTAPriority.objects.values_list("pk", "order"))
+    ranks = lookups.ranks
 
     def key(bucket: Bucket) -> tuple[Any, ...]:
         due, priority_id, _ = bucket
@@ -586,7 +640,9 @@ def _bucketed_rows(
     if not arms:
         return []
     ids = _union_ids(arms)
-    return _rows(_ordered(CTA.objects.filter(pk__in=ids), group=group), today=today)
+    return _rows(
+        _ordered(CTA.objects.filter(pk__in=ids), group=group), today=today, lookups=lookups
+    )
 
 
 def _union_ids(arms: list[QuerySet[CTA, Any]]) -> list[int]:
@@ -612,15 +668,22 @@ def _bucketed(filters: CockpitFilters) -> bool:
 
 
 def cockpit_page(
-    *, user: AnyUser, filters: CockpitFilters, page_number: Any, today: dt.date
+    *,
+    user: AnyUser,
+    filters: CockpitFilters,
+    page_number: Any,
+    today: dt.date,
+    lookups: CTALookups | None = None,
 ) -> CockpitPage:
     """One page (50 CTAs) of the Cockpit, grouped by due date or by priority.
 
     The page is cut from the list in its grouping order, so each group on it is contiguous;
     a group that spans two pages appears on both. Everyone's open CTAs (an "Anyone" view,
     a partner user's default) are read by buckets (`_bucketed_rows`); a person's own by their
-    owner index, sorted.
+    owner index, sorted. `lookups`: those the filter form read (else read here).
     """
+    if lookups is None:
+        lookups = cta_lookups()
     ctas = _filtered(user=user, filters=filters, today=today)
     if _bucketed(filters):
         page, buckets = _counted_buckets(
@@ -628,13 +691,21 @@ def cockpit_page(
         )
         start = (page.number - 1) * PAGE_SIZE
         end = min(start + PAGE_SIZE, page.paginator.count)
-        rows = _bucketed_rows(ctas, buckets, group=filters.group, start=start, end=end, today=today)
+        rows = _bucketed_rows(
+            ctas,
+            buckets,
+            group=filters.group,
+            start=start,
+            end=end,
+            today=today,
+            lookups=lookups,
+        )
     else:
         ordered = Paginator(_ordered(ctas, group=filters.group), PAGE_SIZE)
         # get_page: a number out of range gives the last page, anything not a number the first.
         page = ordered.get_page(page_number)
         # The page's slice of the queryset, read as the columns shown.
-        rows = _rows(cast(QuerySet[CTA], page.object_list), today=today)
+        rows = _rows(cast(QuerySet[CTA], page.object_list), today=today, lookups=lookups)
     groups: list[CockpitGroup] = []
     for row in rows:
         if filters.group == GROUP_BY_PRIORITY:

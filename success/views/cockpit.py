@@ -47,7 +47,7 @@ from partners.access import (
     require_permission,
     users_choosable_by,
 )
-from relationships.models import Relationship, RelationshipType
+from relationships.models import Relationship
 from success.events import CTA_CHANGED
 from success.forms.cockpit import (
     CTA_OWNER_PERMISSION,
@@ -58,7 +58,7 @@ from success.forms.cockpit import (
     StatusForm,
     TaskForm,
 )
-from success.models import Activity, CTAPriority, CTAStatus, CTAType
+from success.models import Activity, CTAType
 from success.selectors.cockpit import (
     GROUP_BY_DUE,
     OWNER_ANYONE,
@@ -66,6 +66,7 @@ from success.selectors.cockpit import (
     cockpit_page,
     cockpit_selection,
     cta_for,
+    cta_lookups,
     is_overdue,
     playbooks_for,
     safe_colour,
@@ -145,8 +146,9 @@ def _dialog(
 
 
 def _filter_form(request: SignedInRequest) -> tuple[CockpitFilterForm, list[tuple[int, str]]]:
-    """The filter form with its choices (five small lookup queries) and the people CTAs may be
-    given to, as (id, name) pairs: one list for the owner filter and the bulk bar's select."""
+    """The filter form with its choices (the CTA lookups, one query; `form.lookups`) and the
+    people CTAs may be given to, as (id, name) pairs: one list for the owner filter and the
+    bulk bar's select."""
     user = request.user
     owners = [
         (pk, name_label(first_name, last_name, username))
@@ -162,10 +164,7 @@ def _filter_form(request: SignedInRequest) -> tuple[CockpitFilterForm, list[tupl
     data.setdefault("group", GROUP_BY_DUE)
     form = CockpitFilterForm(
         data,
-        types=list(CTAType.objects.order_by("order", "name")),
-        priorities=list(CTAPriority.objects.order_by("order", "name")),
-        statuses=list(CTAStatus.objects.order_by("order", "name")),
-        relationship_types=list(RelationshipType.objects.order_by("name")),
+        lookups=cta_lookups(),
         # Partner users pick among "me / anyone" only: the internal staff list is not theirs.
         owners=[] if partner else owners,
         # Partner users own no CTAs (yet): their Cockpit starts with everything they may see.
@@ -192,7 +191,11 @@ def cockpit(request: SignedInRequest) -> HttpResponse:
     form, owners = _filter_form(request)
     filters = form.filters()
     listing = cockpit_page(
-        user=user, filters=filters, page_number=request.GET.get("page"), today=today
+        user=user,
+        filters=filters,
+        page_number=request.GET.get("page"),
+        today=today,
+        lookups=form.lookups,
     )
     can_change = user.has_perm(CHANGE_CTA)
     context = {
