@@ -11,14 +11,15 @@ import re
 import pytest
 from django.db import connection
 from django.template import Context, Template
+from django.template.defaultfilters import date as date_filter
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from partners.access import activities_visible_to
 from success.models import Activity, ActivityType
-from success.selectors.timeline import ActivityRow, activities_page
+from success.selectors.timeline import ActivityRow, _ListClock, activities_page
 from success.templatetags.timeline import ago, time_strings
 from tests.factories import (
     ActivityFactory,
@@ -387,3 +388,38 @@ def test_a_row_answers_the_templates_key_lookup_and_refuses_an_unknown_key(csm_u
     assert row["subject"] == row.subject == "Quarterly review"
     with pytest.raises(KeyError):
         row["no_such_value"]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 31, 0, 0, 30, tzinfo=dt.UTC),
+        dt.datetime(2024, 2, 29, 23, 59, tzinfo=dt.UTC),
+        dt.datetime(2027, 1, 1, 0, 0, tzinfo=dt.UTC),
+    ],
+)
+def test_a_lists_clock_reads_as_the_ago_filter(now):
+    """The rows' "ago" is timesince's arithmetic done once per unit: the same words as the
+    filter at every size and across month and year ends, a time ahead of the clock too."""
+    clock = _ListClock(now)
+    seconds = [0, 30, 59, 60, 61, 3599, 3600, 86399, 86400, 86401, 604799, 604800]
+    days = [1, 6, 7, 13, 27, 28, 29, 30, 31, 32, 58, 59, 60, 61, 89, 180, 364, 365, 366, 400]
+    deltas = [dt.timedelta(seconds=value) for value in seconds]
+    deltas += [dt.timedelta(days=value, minutes=extra) for value in days for extra in (-1, 0, 1)]
+    deltas += [dt.timedelta(days=365 * 3 + 1), -dt.timedelta(minutes=5), -dt.timedelta(days=2)]
+    # Twice through: the second pass answers from the words the first one built.
+    for _ in range(2):
+        for delta in deltas:
+            assert clock.ago(now - delta) == ago(now - delta, now=now), delta
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_lists_clock_draws_days_as_the_date_filter(language):
+    clock = _ListClock()
+    start = dt.date(2026, 1, 1)
+    with translation.override(language):
+        for offset in range(0, 400, 3):
+            day = start + dt.timedelta(days=offset)
+            assert clock.day(day) == date_filter(day, "l, F j, Y")
+    assert _ListClock().day(dt.date(2026, 11, 22)) == "Sunday, November 22, 2026"
