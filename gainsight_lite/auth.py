@@ -3,6 +3,7 @@ for django-axes (the client's address and the lockout answer)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -12,8 +13,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import CharField, Value
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -48,29 +50,62 @@ def read_permissions_and_groups(user_obj: Any) -> None:
     superuser) and the names of their groups in one query, and keep them on the user object
     for the request: `_perm_cache` as Django's ModelBackend keeps it, `_group_names` for
     `partners.access.group_names` (the user menu's role, the layout criteria). A full page
-    asks for both; one query instead of two."""
-    names = ("content_type__app_label", "codename")
-    # A group's row carries no app label: NULL, which no permission has.
-    groups = (
-        Group.objects.filter(user=user_obj)
-        .values_list(Value(None, output_field=CharField()), "name")
-        .order_by()
-    )
-    if user_obj.is_superuser:
-        rows = Permission.objects.values_list(*names).order_by().union(groups, all=True)
-    else:
-        own = Permission.objects.filter(user=user_obj).values_list(*names).order_by()
-        grouped = Permission.objects.filter(group__user=user_obj).values_list(*names).order_by()
-        rows = own.union(grouped, groups)
+    asks for both; one query instead of two.
+
+    The SQL is written out (`_permissions_and_groups_sql`): built by the ORM, this UNION of
+    three joins cost ~1.5 ms of Python on every page that checks a permission, ten times
+    what the database spends on it."""
+    with connection.cursor() as cursor:
+        sql = _permissions_and_groups_sql(superuser=user_obj.is_superuser)
+        cursor.execute(sql, [user_obj.pk] * sql.count("%s"))
+        rows = cursor.fetchall()
     permissions: set[str] = set()
     group_names: set[str] = set()
     for app_label, name in rows:
+        # A group's row carries no app label: NULL, which no permission has.
         if app_label is None:
             group_names.add(name)
         else:
             permissions.add(f"{app_label}.{name}")
     user_obj._perm_cache = permissions
     user_obj._group_names = frozenset(group_names)
+
+
+@functools.cache
+def _permissions_and_groups_sql(*, superuser: bool) -> str:
+    """(app label, codename) of each of the user's permissions — every permission for a
+    superuser, as Django's ModelBackend gives them — then (NULL, name) of each of their groups;
+    every parameter is the user's id, and the tables' names are their models'."""
+    quote = connection.ops.quote_name
+    user_model = get_user_model()
+    table = {
+        "permission": Permission._meta.db_table,
+        "content_type": ContentType._meta.db_table,
+        "group": Group._meta.db_table,
+        "group_permission": Group.permissions.through._meta.db_table,
+        "user_permission": user_model.user_permissions.through._meta.db_table,
+        "user_group": user_model.groups.through._meta.db_table,
+    }
+    name = {key: quote(value) for key, value in table.items()}
+    user_id, group_id, permission_id = quote("user_id"), quote("group_id"), quote("permission_id")
+    held = (
+        f"SELECT {permission_id} FROM {name['user_permission']} WHERE {user_id} = %s"
+        f" UNION SELECT gp.{permission_id} FROM {name['group_permission']} gp"
+        f" INNER JOIN {name['user_group']} ug ON ug.{group_id} = gp.{group_id}"
+        f" WHERE ug.{user_id} = %s"
+    )
+    permissions = (
+        f"SELECT c.{quote('app_label')}, p.{quote('codename')} FROM {name['permission']} p"
+        f" INNER JOIN {name['content_type']} c ON c.{quote('id')} = p.{quote('content_type_id')}"
+    )
+    if not superuser:
+        permissions += f" WHERE p.{quote('id')} IN ({held})"
+    groups = (
+        f"SELECT NULL, g.{quote('name')} FROM {name['group']} g"
+        f" INNER JOIN {name['user_group']} ug ON ug.{group_id} = g.{quote('id')}"
+        f" WHERE ug.{user_id} = %s"
+    )
+    return f"{permissions} UNION ALL {groups}"
 
 
 def client_ip(request: HttpRequest) -> str:
