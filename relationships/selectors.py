@@ -5,14 +5,18 @@ Each function answers in a fixed number of queries whatever the size of the book
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
+from django.utils.safestring import SafeString
 
 from companies.models import Company, CompanyPerson
+from companies.templatetags.gs import format_attribute, id_urls
+from gainsight_lite.forms import name_label
 from partners.access import (
     AnyUser,
     companies_visible_to,
@@ -27,21 +31,58 @@ from relationships.models import (
 )
 
 
+@dataclass(frozen=True)
+class TypeOption:
+    """A relationship type as the section's filter offers it."""
+
+    pk: int
+    name: str
+
+
 @dataclass
 class RelationshipCard:
-    relationship: Relationship
-    # The type's fields marked "shown in lists", with this relationship's values.
-    fields: list[tuple[RelationshipTypeField, Any]]
+    """One relationship as its card shows it (read as values: no model instance)."""
+
+    pk: int
+    name: str
+    url: str
+    status: str
+    status_label: str
+    stage_label: str
+    arr: Decimal
+    renewal_date: dt.date | None
+    # The CSM's name, or "" when unassigned.
+    csm_name: str
+    # The type's fields marked "shown in lists": (label, this relationship's value as shown).
+    fields: list[tuple[str, SafeString]]
 
 
 @dataclass
 class RelationshipGroup:
-    relationship_type: RelationshipType
+    relationship_type: TypeOption
     cards: list[RelationshipCard] = field(default_factory=list)
 
     @property
     def arr(self) -> Decimal:
-        return sum((card.relationship.arr for card in self.cards), Decimal(0))
+        return sum((card.arr for card in self.cards), Decimal(0))
+
+
+_STATUS_LABELS = dict(Relationship.Status.choices)
+_STAGE_LABELS = dict(Relationship.Stage.choices)
+_CARD_COLUMNS = (
+    "pk",
+    "name",
+    "status",
+    "stage",
+    "arr",
+    "renewal_date",
+    "attributes",
+    "relationship_type_id",
+    "relationship_type__name",
+    "csm__first_name",
+    "csm__last_name",
+    "csm__username",
+)
 
 
 def relationship_cards_section(
@@ -53,7 +94,8 @@ def relationship_cards_section(
     type_filter: Any = None,
     status_filter: Any = None,
 ) -> dict[str, Any]:
-    """The company's relationships `user` may see, grouped by type, as cards (two queries).
+    """The company's relationships `user` may see, grouped by type, as cards (two queries:
+    the cards' values, then the list fields of the types they are of — none without cards).
 
     `type_ids` (empty: every type) and `show_churned` are the section's configuration;
     `type_filter` and `status_filter` are what the CSM picked in the section's filters, as
@@ -62,30 +104,20 @@ def relationship_cards_section(
     relationships = (
         relationships_visible_to(user)
         .filter(company=company)
-        .select_related("relationship_type", "csm")
-        .prefetch_related(
-            Prefetch(
-                "relationship_type__fields",
-                queryset=RelationshipTypeField.objects.filter(shown_in_lists=True).order_by(
-                    "order", "pk"
-                ),
-                to_attr="list_fields",
-            )
-        )
         .order_by("relationship_type__order", "relationship_type__name", "name", "pk")
     )
     if type_ids:
         relationships = relationships.filter(relationship_type_id__in=list(type_ids))
     if not show_churned:
         relationships = relationships.exclude(status=Relationship.Status.CHURNED)
-    every = list(relationships)
+    every = list(relationships.values_list(*_CARD_COLUMNS))
 
     # The filters offer the types the company has, and the statuses the section may show;
     # they are applied here rather than in SQL so the options stay the unfiltered ones.
-    type_options: list[RelationshipType] = []
-    for relationship in every:
-        if not type_options or type_options[-1].pk != relationship.relationship_type_id:
-            type_options.append(relationship.relationship_type)
+    type_options: list[TypeOption] = []
+    for row in every:
+        if not type_options or type_options[-1].pk != row[7]:
+            type_options.append(TypeOption(pk=row[7], name=row[8]))
     status_options = [
         (value, label)
         for value, label in Relationship.Status.choices
@@ -94,20 +126,43 @@ def relationship_cards_section(
     chosen_type = next((t for t in type_options if str(t.pk) == str(type_filter)), None)
     chosen_status = next((v for v, _ in status_options if v == status_filter), None)
 
+    list_fields: dict[int, list[tuple[str, str, str]]] = {}
+    if every:
+        for type_id, key, label, kind in (
+            RelationshipTypeField.objects.filter(
+                shown_in_lists=True, relationship_type_id__in=[t.pk for t in type_options]
+            )
+            .order_by("order", "pk")
+            .values_list("relationship_type_id", "key", "label", "kind")
+        ):
+            list_fields.setdefault(type_id, []).append((key, label, kind))
+
     groups: list[RelationshipGroup] = []
-    for relationship in every:
-        if chosen_type is not None and relationship.relationship_type_id != chosen_type.pk:
+    options = {option.pk: option for option in type_options}
+    url_of = id_urls("layouts:relationship")
+    for pk, name, status, stage, arr, renewal, attributes, type_id, _, first, last, login in every:
+        if chosen_type is not None and type_id != chosen_type.pk:
             continue
-        if chosen_status is not None and relationship.status != chosen_status:
+        if chosen_status is not None and status != chosen_status:
             continue
-        kind = relationship.relationship_type
-        if not groups or groups[-1].relationship_type.pk != kind.pk:
-            groups.append(RelationshipGroup(relationship_type=kind))
-        list_fields: list[RelationshipTypeField] = getattr(kind, "list_fields", [])
+        if not groups or groups[-1].relationship_type.pk != type_id:
+            groups.append(RelationshipGroup(relationship_type=options[type_id]))
+        values = attributes or {}
         groups[-1].cards.append(
             RelationshipCard(
-                relationship=relationship,
-                fields=[(f, relationship.attributes.get(f.key)) for f in list_fields],
+                pk=pk,
+                name=name,
+                url=url_of(pk),
+                status=status,
+                status_label=_STATUS_LABELS.get(status, status),
+                stage_label=_STAGE_LABELS.get(stage, stage) if stage else "",
+                arr=arr,
+                renewal_date=renewal,
+                csm_name=name_label(first, last, login) if login is not None else "",
+                fields=[
+                    (label, format_attribute(kind, values.get(key)))
+                    for key, label, kind in list_fields.get(type_id, [])
+                ],
             )
         )
     return {
