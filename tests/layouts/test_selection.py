@@ -182,7 +182,7 @@ def test_the_layouts_are_read_once_while_they_do_not_change(
     SectionFactory(layout=layout, kind="summary", title="Facts")
     company = CompanyFactory(segment=Company.Segment.ENTERPRISE)
     viewer = viewer_for(csm_user)
-    with django_assert_num_queries(3):  # layouts, then their conditions and sections
+    with django_assert_num_queries(4):  # the stamp, the layouts, their conditions and sections
         assert titles(layout_for(subject=company, viewer=viewer)) == ["Facts"]
     with django_assert_num_queries(1):  # the layouts' stamp only
         chosen = layout_for(subject=company, viewer=viewer)
