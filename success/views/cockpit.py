@@ -10,6 +10,7 @@ listen to.
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -63,6 +64,8 @@ from success.selectors.cockpit import (
     GROUP_BY_DUE,
     OWNER_ANYONE,
     OWNER_ME,
+    CockpitGroup,
+    CTARow,
     cockpit_page,
     cockpit_selection,
     cta_for,
@@ -182,6 +185,90 @@ def _owner_select(owners: list[tuple[int, str]]) -> SafeString:
     return select.render("owner", None)
 
 
+def _row_html(row: CTARow, *, can_change: bool) -> str:
+    """One line of the Cockpit's table: the markup the template's row loop drew, each text
+    escaped once here (the loop's three dozen lookups, tests and autoescapes per row were
+    half the page's drawing: ~0.2 ms a row)."""
+    name = escape(row["name"])
+    detail_url = escape(row["detail_url"])
+    overdue = row["overdue"]
+    is_closed = row["is_closed"]
+    sub = escape(row["status_name"])
+    if row["reason_name"]:
+        sub += f" · {escape(row['reason_name'])}"
+    if row["snoozed_until"]:
+        sub += f" · snoozed until {escape(row['snoozed_until'])}"
+    if row["relationship_url"]:
+        relationship = (
+            f'<a href="{escape(row["relationship_url"])}">{escape(row["relationship_name"])}</a>\n'
+            f'<span class="cell-sub">{escape(row["relationship_type_name"])}</span>'
+        )
+    else:
+        relationship = '<span class="muted">—</span>'
+    if row["due_date"]:
+        due = (
+            f"{escape(row['due_text'])}\n"
+            f'<span class="days days--block{" days--overdue" if overdue else ""}">'
+            f"{'Overdue · ' if overdue else ''}{escape(row['days_left'])}</span>"
+        )
+    else:
+        due = '<span class="muted">No due date</span>'
+    owner = escape(row["owner_name"]) if row["owner_name"] else '<span class="muted">Nobody</span>'
+    if row["tasks"]:
+        done = " tasks-count--done" if row["tasks_all_done"] else ""
+        tasks = f'<span class="tasks-count{done}">{escape(row["tasks"])}</span>'
+    else:
+        tasks = '<span class="muted">—</span>'
+    check = close = ""
+    if can_change:
+        check = (
+            f'<td class="cockpit-check"><input type="checkbox" name="cta"'
+            f' value="{escape(row["pk"])}" aria-label="Select {name}"></td>\n'
+        )
+        button = (
+            f'<button type="button" class="button button--quiet button--small"\n'
+            f'hx-get="{escape(row["status_url"])}?after=close" hx-target="#modal"'
+            f' hx-swap="innerHTML"\naria-label="Close {name}">Close</button>\n'
+            if not is_closed
+            else ""
+        )
+        close = f'<td class="table__actions">\n{button}</td>\n'
+    return (
+        f'<tr class="cockpit-row{" is-overdue" if overdue else ""}'
+        f'{" is-closed" if is_closed else ""}">\n'
+        f"{check}"
+        f'<td class="cell-name">\n'
+        f'<a class="strong-link" href="{detail_url}" hx-get="{detail_url}" hx-target="#modal"'
+        f' hx-swap="innerHTML">{name}</a>\n'
+        f'<span class="cell-sub">{sub}</span>\n'
+        f"</td>\n"
+        f'<td><a href="{escape(row["company_url"])}">{escape(row["company_name"])}</a></td>\n'
+        f"<td>\n{relationship}\n</td>\n"
+        f'<td><span class="chip">{escape(row["type_name"])}</span></td>\n'
+        f'<td><span class="priority">{row["priority_dot"]}{escape(row["priority_name"])}'
+        f"</span></td>\n"
+        f'<td class="nowrap">\n{due}\n</td>\n'
+        f'<td class="nowrap">{owner}</td>\n'
+        f'<td class="num">\n{tasks}\n</td>\n'
+        f"{close}"
+        f"</tr>\n"
+    )
+
+
+def _groups_html(
+    groups: list[CockpitGroup], *, can_change: bool
+) -> list[tuple[CockpitGroup, SafeString]]:
+    """Each group of the page with its rows' markup (`_row_html`)."""
+    return [
+        (
+            group,
+            # Every text of a row is escaped by _row_html; the priority dot is our own markup.
+            SafeString("".join(_row_html(row, can_change=can_change) for row in group.rows)),
+        )
+        for group in groups
+    ]
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request", "HX-History-Restore-Request")
@@ -205,6 +292,7 @@ def cockpit(request: SignedInRequest) -> HttpResponse:
         ],
         "filters": filters,
         "listing": listing,
+        "groups": _groups_html(listing.groups, can_change=can_change),
         "owner_select": _owner_select(owners) if can_change and listing.groups else "",
         "can_add": user.has_perm(ADD_CTA),
         "can_change": can_change,

@@ -245,6 +245,70 @@ def test_the_cockpit_draws_each_kind_of_row(csm_client, csm_user, book):
     assert "?after=close" not in closed  # nothing to close
 
 
+# The Cockpit's row loop as templates/success/cockpit.html drew it before its rows were drawn
+# in Python (success.views.cockpit._row_html).
+AS_THE_ROW_LOOP_DREW_IT = Template(
+    """{% load scores %}
+{% for row in group.rows %}
+<tr class="cockpit-row{% if row.overdue %} is-overdue{% endif %}{% if row.is_closed %} is-closed{% endif %}">
+{% if can_change %}
+<td class="cockpit-check"><input type="checkbox" name="cta" value="{{ row.pk }}" aria-label="Select {{ row.name }}"></td>
+{% endif %}
+<td class="cell-name">
+<a class="strong-link" href="{{ row.detail_url }}" hx-get="{{ row.detail_url }}" hx-target="#modal" hx-swap="innerHTML">{{ row.name }}</a>
+<span class="cell-sub">{{ row.status_name }}{% if row.reason_name %} · {{ row.reason_name }}{% endif %}{% if row.snoozed_until %} · snoozed until {{ row.snoozed_until }}{% endif %}</span>
+</td>
+<td><a href="{{ row.company_url }}">{{ row.company_name }}</a></td>
+<td>
+{% if row.relationship_url %}
+<a href="{{ row.relationship_url }}">{{ row.relationship_name }}</a>
+<span class="cell-sub">{{ row.relationship_type_name }}</span>
+{% else %}<span class="muted">—</span>{% endif %}
+</td>
+<td><span class="chip">{{ row.type_name }}</span></td>
+<td><span class="priority">{{ row.priority_dot }}{{ row.priority_name }}</span></td>
+<td class="nowrap">
+{% if row.due_date %}
+{{ row.due_text }}
+<span class="days days--block{% if row.overdue %} days--overdue{% endif %}">{% if row.overdue %}Overdue · {% endif %}{{ row.days_left }}</span>
+{% else %}<span class="muted">No due date</span>{% endif %}
+</td>
+<td class="nowrap">{% if row.owner_name %}{{ row.owner_name }}{% else %}<span class="muted">Nobody</span>{% endif %}</td>
+<td class="num">
+{% if row.tasks %}<span class="tasks-count{% if row.tasks_all_done %} tasks-count--done{% endif %}">{{ row.tasks }}</span>{% else %}<span class="muted">—</span>{% endif %}
+</td>
+{% if can_change %}
+<td class="table__actions">
+{% if not row.is_closed %}
+<button type="button" class="button button--quiet button--small"
+hx-get="{{ row.status_url }}?after=close" hx-target="#modal" hx-swap="innerHTML"
+aria-label="Close {{ row.name }}">Close</button>
+{% endif %}
+</td>
+{% endif %}
+</tr>
+{% endfor %}
+"""  # noqa: E501
+)
+
+
+def same_markup(html: str) -> str:
+    return " ".join(html.split())
+
+
+@pytest.mark.parametrize("can_change", [True, False])
+def test_the_cockpit_rows_are_the_markup_the_row_loop_drew(new_york, csm_user, book, can_change):
+    from success.views.cockpit import _row_html
+
+    rows = list(section_rows(csm_user, book["company"]).values())
+    assert len(rows) == 4
+    for row in rows:
+        drawn = AS_THE_ROW_LOOP_DREW_IT.render(
+            Context({"group": {"rows": [row]}, "can_change": can_change})
+        )
+        assert same_markup(_row_html(row, can_change=can_change)) == same_markup(drawn), row["name"]
+
+
 def test_the_section_draws_each_kind_of_row(new_york, csm_client, book):
     company = book["company"]
     section = SectionFactory(
