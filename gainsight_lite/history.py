@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.db import models
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Expression, F, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.text import Truncator, capfirst
 
@@ -147,6 +147,48 @@ def _before(cursor: tuple[dt.datetime, int, int], rank: int) -> Q:
 # ---------- the page ----------
 
 
+class _PreviousVersion(Expression):
+    """The history id of the version of the same record just before the outer row's, or NULL:
+
+    (SELECT history_id FROM <history table> WHERE id = <row>.id AND (history_date, history_id)
+    before the row's ORDER BY history_date DESC, history_id DESC LIMIT 1)
+
+    Written out as the ORM would write the same Subquery of OuterRefs, which it clones,
+    resolves and compiles again for every stream of every page (~0.7 ms a stream).
+    """
+
+    output_field = models.IntegerField()
+
+    def __init__(self, model: type[models.Model]) -> None:
+        super().__init__()
+        self.model = model
+        self.refs: list[Any] = [F("id"), F("history_date"), F("history_id")]
+
+    def get_source_expressions(self) -> list[Any]:
+        return self.refs
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        self.refs = list(exprs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        quote = connection.ops.quote_name
+        (id_sql, id_params), (date_sql, date_params), (key_sql, key_params) = (
+            compiler.compile(ref) for ref in self.refs
+        )
+        version = quote("previous_version")
+        # simple-history's columns are named as its fields.
+        record, date, key = (
+            f"{version}.{quote(name)}" for name in ("id", "history_date", "history_id")
+        )
+        sql = (
+            f"(SELECT {key} FROM {quote(self.model._meta.db_table)} {version}"
+            f" WHERE {record} = {id_sql}"
+            f" AND ({date} < {date_sql} OR ({date} = {date_sql} AND {key} < {key_sql}))"
+            f" ORDER BY {date} DESC, {key} DESC LIMIT 1)"
+        )
+        return sql, [*id_params, *date_params, *date_params, *key_params]
+
+
 def history_page(
     *, streams: Sequence[HistoryStream], after: Any = None, size: int = 20
 ) -> HistoryPage:
@@ -163,17 +205,8 @@ def history_page(
         model = rows.model
         if cursor is not None:
             rows = rows.filter(_before(cursor, rank))
-        previous = (
-            model._default_manager.filter(id=OuterRef("id"))
-            .filter(
-                Q(history_date__lt=OuterRef("history_date"))
-                | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
-            )
-            .order_by("-history_date", "-history_id")
-            .values("history_id")[:1]
-        )
         fetched = (
-            rows.annotate(previous_history_id=Subquery(previous))
+            rows.annotate(previous_history_id=_PreviousVersion(model))
             .order_by("-history_date", "-history_id")
             .values_list("history_date", "history_id", "history_type", "previous_history_id")[
                 : size + 1

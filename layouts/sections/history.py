@@ -9,11 +9,12 @@ Internal users with the view permission of what is shown see it; partner users n
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 
 from gainsight_lite.history import HistoryStream, history_model, history_page
 from layouts.sections.base import EVERY_CHANGE, SectionContext, SectionKind, register
@@ -98,17 +99,23 @@ class HistoryKind(SectionKind):
         streams: list[HistoryStream] = []
         if RECORD in shown and user.has_perm(RECORD_PERMISSIONS[ctx.target]):
             if on_relationship:
-                labels = dict(
-                    RelationshipTypeField.objects.filter(
-                        relationship_type_id=subject.relationship_type_id
-                    ).values_list("key", "label")
+                type_id = subject.relationship_type_id
+                # Read only when a change of the attributes is on the page (most pages: none).
+                labels = SimpleLazyObject(
+                    lambda: {
+                        "attributes": dict(
+                            RelationshipTypeField.objects.filter(
+                                relationship_type_id=type_id
+                            ).values_list("key", "label")
+                        )
+                    }
                 )
                 streams.append(
                     HistoryStream(
                         rows=history_model(Relationship)._default_manager.filter(id=subject.pk),
                         record="Relationship",
                         hidden_fields=HIDDEN,
-                        key_labels={"attributes": labels},
+                        key_labels=cast(dict[str, dict[str, str]], labels),
                     )
                 )
             else:

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -163,6 +165,31 @@ def test_relationship_attributes_show_their_labels(csm_client):
 
     assert "changed Relationship “Suite”" in text
     assert "Seats 10 → 25" in text
+
+
+def test_attribute_labels_are_read_only_when_an_attribute_change_is_shown(csm_client):
+    licence = RelationshipTypeFactory(name="Licence")
+    RelationshipTypeFieldFactory(relationship_type=licence, key="edition", label="Edition")
+    suite = RelationshipFactory(
+        name="Suite", relationship_type=licence, attributes={"edition": "Standard"}
+    )
+    section = _section(Layout.Target.RELATIONSHIP, relationship_type=licence)
+    _get(csm_client, suite, section)  # the viewer's permissions read once
+
+    def label_reads() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert _get(csm_client, suite, section).status_code == 200
+        field_table = RelationshipTypeField._meta.db_table
+        return sum(field_table in query["sql"] for query in captured.captured_queries)
+
+    assert label_reads() == 0  # created: no attribute changed
+    relationship_update(relationship=Relationship.objects.get(pk=suite.pk), status="at_risk")
+    assert label_reads() == 0  # changed, but not its attributes
+    relationship_update(
+        relationship=Relationship.objects.get(pk=suite.pk), attributes={"edition": "Enterprise"}
+    )
+    assert label_reads() == 1
+    assert "Edition Standard → Enterprise" in _text(_get(csm_client, suite, section))
 
 
 def test_ctas_and_scores_of_the_record_are_in_its_history(csm_client, csm_user):
