@@ -13,7 +13,7 @@ from django.utils import timezone
 from partners.access import AnyUser, group_names, is_partner_user
 
 if TYPE_CHECKING:
-    from layouts.models import Layout
+    from layouts.models import Layout, Section
 
 COMPANY_CONDITION_FIELDS = [
     ("segment", "Segment"),
@@ -115,17 +115,12 @@ def touch_layout(*, instance: Any, **kwargs: Any) -> None:
 def _candidates(subject: Any) -> list[Layout]:
     """The layouts that may show `subject`, by priority, with conditions and sections: one
     query when they have not changed since this process last read them, four when they have."""
-    from companies.models import Company
     from layouts.models import Layout
 
-    if isinstance(subject, Company):
-        key: tuple[str, int | None] = (Layout.Target.COMPANY, None)
-        layouts = Layout.objects.filter(target=Layout.Target.COMPANY)
-    else:
-        key = (Layout.Target.RELATIONSHIP, subject.relationship_type_id)
-        layouts = Layout.objects.filter(
-            target=Layout.Target.RELATIONSHIP, relationship_type_id=subject.relationship_type_id
-        )
+    key = _key(subject)
+    layouts = Layout.objects.filter(target=key[0])
+    if key[0] == Layout.Target.RELATIONSHIP:
+        layouts = layouts.filter(relationship_type_id=key[1])
     stamp = _stamp(*key)
     cached = _CANDIDATES.get(key)
     if cached is not None and cached[0] == stamp:
@@ -135,6 +130,16 @@ def _candidates(subject: Any) -> list[Layout]:
     # Read after the stamp: a change in between makes the next request's stamp differ.
     _CANDIDATES[key] = (stamp, fresh)
     return fresh
+
+
+def _key(subject: Any) -> tuple[str, int | None]:
+    """The kind of page `subject` has: (target, relationship type id or None)."""
+    from companies.models import Company
+    from layouts.models import Layout
+
+    if isinstance(subject, Company):
+        return (Layout.Target.COMPANY, None)
+    return (Layout.Target.RELATIONSHIP, subject.relationship_type_id)
 
 
 def _stamp(target: str, relationship_type_id: int | None) -> Stamp:
@@ -155,6 +160,32 @@ def _stamp(target: str, relationship_type_id: int | None) -> Stamp:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return tuple(sorted(cursor.fetchall()))
+
+
+def page_section(*, subject: Any, section_id: int) -> Section | None:
+    """The section `section_id` if it is on one of the layouts of `subject`'s kind of page;
+    None otherwise.
+
+    Taken from the candidate layouts this process keeps when a page has read them and their
+    stamp still holds (one query: the stamp; shared between requests like the layouts: read
+    it, never change it); otherwise read by its key (one query more when the stamp changed).
+    """
+    from layouts.models import Section
+
+    key = _key(subject)
+    cached = _CANDIDATES.get(key)
+    if cached is not None and cached[0] == _stamp(*key):
+        for layout in cached[1]:
+            for section in layout.sections.all():
+                if section.pk == section_id:
+                    return section
+        return None
+    found = Section.objects.select_related("layout").filter(pk=section_id).first()
+    if found is None or found.layout.target != key[0]:
+        return None
+    if key[1] is not None and found.layout.relationship_type_id != key[1]:
+        return None
+    return found
 
 
 def layout_for(*, subject: Any, viewer: Viewer) -> Layout:

@@ -19,7 +19,7 @@ from companies.selectors import company_ancestors, company_hierarchy_gap
 from gainsight_lite.http import HtmxHttpRequest, parse_id
 from layouts.models import Layout, Section
 from layouts.sections import REGISTRY, SectionContext, section_url
-from layouts.selection import layout_for, viewer_for
+from layouts.selection import layout_for, page_section, viewer_for
 from partners.access import get_company_for, get_relationship_for, section_kind_allowed
 from relationships.models import Relationship
 from relationships.selectors import relationship_company_visible
@@ -169,16 +169,6 @@ def _layouts_of(subject: Company | Relationship) -> Any:
     )
 
 
-def _is_layout_of(layout: Layout, subject: Company | Relationship) -> bool:
-    """Whether `layout` is one of `_layouts_of(subject)`."""
-    if isinstance(subject, Company):
-        return layout.target == Layout.Target.COMPANY
-    return (
-        layout.target == Layout.Target.RELATIONSHIP
-        and layout.relationship_type_id == subject.relationship_type_id
-    )
-
-
 def _previewed_layout(request: HttpRequest, subject: Company | Relationship) -> Layout | None:
     """Staff may preview any layout of the subject's page with ?layout=<id> (admin's link)."""
     wanted = parse_id(request.GET.get("layout"))
@@ -193,13 +183,9 @@ def _previewed_layout(request: HttpRequest, subject: Company | Relationship) -> 
 def _section_of(request: HttpRequest, subject: Company | Relationship, section_id: int) -> Section:
     """The section `section_id` of the subject's layouts; 404 when the viewer may not see its
     kind (a partner user and a kind not for partners), the same as no such section."""
-    # Read by its key alone and matched to the page here: the same answer as filtering on
-    # the page's layouts, without a subquery to compile and plan on every section request.
-    try:
-        section = Section.objects.select_related("layout").get(pk=section_id)
-    except Section.DoesNotExist:
-        raise Http404("No such section on this page.") from None
-    if not _is_layout_of(section.layout, subject):
+    # From the layouts the process keeps for this kind of page (their stamp is the one query).
+    section = page_section(subject=subject, section_id=section_id)
+    if section is None:
         raise Http404("No such section on this page.")
     kind = REGISTRY.get(section.kind)
     if kind is None or not section_kind_allowed(request.user, kind):

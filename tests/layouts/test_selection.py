@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from companies.models import Company
 from layouts.models import MAX_C360_LAYOUTS, Layout, LayoutCondition, Section
-from layouts.selection import layout_for, viewer_for
+from layouts.selection import layout_for, page_section, viewer_for
 from layouts.services import layout_clone, layout_default_ensure, layout_delete
 from partners.roles import CSM
 from tests.factories import (
@@ -243,6 +243,56 @@ def test_a_change_made_by_another_process_is_seen(default, csm_user):
     # A layout added elsewhere (bulk_create sends no signal either) is a candidate at once.
     Layout.objects.bulk_create([Layout(name="First", target=Layout.Target.COMPANY, priority=0)])
     assert layout_for(subject=company, viewer=viewer).name == "First"
+
+
+def test_a_page_section_comes_from_the_kept_layouts_once_a_page_read_them(
+    default, csm_user, django_assert_num_queries
+):
+    layout = LayoutFactory(name="Executive", priority=1)
+    facts = SectionFactory(layout=layout, kind="summary", title="Facts")
+    renewals = RelationshipTypeFactory(name="Renewals")
+    of_a_relationship = SectionFactory(
+        layout=LayoutFactory(
+            name="Renewal", target=Layout.Target.RELATIONSHIP, relationship_type=renewals
+        ),
+        kind="summary",
+    )
+    company = CompanyFactory()
+    relationship = RelationshipFactory(relationship_type=renewals)
+    other_type = RelationshipFactory(relationship_type=RelationshipTypeFactory(name="Other"))
+    # Nothing kept yet: read by its key, and matched to the kind of page.
+    with django_assert_num_queries(1):
+        assert page_section(subject=company, section_id=facts.pk) == facts
+    for subject, section_id in (
+        (company, of_a_relationship.pk),
+        (other_type, of_a_relationship.pk),
+        (relationship, facts.pk),
+        (company, 0),
+    ):
+        assert page_section(subject=subject, section_id=section_id) is None
+    assert page_section(subject=relationship, section_id=of_a_relationship.pk) == (
+        of_a_relationship
+    )
+    # Once a page has read the layouts, the stamp is the only query.
+    layout_for(subject=company, viewer=viewer_for(csm_user))
+    layout_for(subject=relationship, viewer=viewer_for(csm_user))
+    with django_assert_num_queries(1) as captured:
+        assert page_section(subject=company, section_id=facts.pk) == facts
+    assert "layouts_section" not in captured.captured_queries[0]["sql"]
+    with django_assert_num_queries(3):
+        assert page_section(subject=company, section_id=of_a_relationship.pk) is None
+        assert page_section(subject=relationship, section_id=facts.pk) is None
+        assert page_section(subject=other_type, section_id=of_a_relationship.pk) is None
+    # Changed by another process (no signal here): the stamp differs, the section is read.
+    Section.objects.filter(pk=facts.pk).update(title="Renamed elsewhere")
+    Layout.objects.filter(pk=layout.pk).update(updated_at=timezone.now())
+    with django_assert_num_queries(2):
+        assert page_section(subject=company, section_id=facts.pk).title == "Renamed elsewhere"
+    moved = SectionFactory(layout=layout, kind="summary", title="Moved")
+    layout_for(subject=company, viewer=viewer_for(csm_user))
+    Section.objects.filter(pk=moved.pk).update(layout=of_a_relationship.layout)
+    Layout.objects.filter(pk=layout.pk).update(updated_at=timezone.now())
+    assert page_section(subject=company, section_id=moved.pk) is None
 
 
 def test_the_viewers_groups_are_read_only_when_a_condition_asks(
