@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
@@ -14,8 +15,8 @@ from companies.models import Company
 from gainsight_lite.http import parse_id
 from relationships.models import Relationship
 from success.charts import sparkline
-from success.models import GradeBand, Measure, Score, Scorecard, ScoreSnapshot
-from success.services import overall_score, scorecard_for
+from success.models import GradeBand, Measure, MeasureGroup, Score, Scorecard, ScoreSnapshot
+from success.services import overall_score
 
 # The sparkline covers this many days, today included.
 HISTORY_DAYS = 90
@@ -165,10 +166,104 @@ def _grouped(rows: list[MeasureRow]) -> list[MeasureGroupRows]:
     return result + ([loose] if loose.rows else [])
 
 
-def _active_measures(scorecard: Scorecard) -> list[Measure]:
-    return list(
-        scorecard.measures.filter(active=True).select_related("group").order_by("order", "name")
-    )
+def _scored_measures(
+    subject: Company | Relationship,
+) -> tuple[Scorecard | None, list[Measure], dict[int, Score]]:
+    """The subject's scorecard (None when there is none), its active measures with their
+    groups in order, and the subject's score on each keyed by measure.
+
+    Two queries as values, one without a scorecard or active measures: the scorecard with
+    its measures and their groups (an admin's few rows; the inactive ones left out here),
+    then the subject's scores on the active ones with who set them. The rows are made into
+    the instances the section shows: the three queries this replaces built theirs through
+    select_related.
+    """
+    if isinstance(subject, Company):
+        scorecards = Scorecard.objects.filter(relationship_type__isnull=True)
+        own: dict[str, Any] = {"company": subject, "relationship__isnull": True}
+    else:
+        scorecards = Scorecard.objects.filter(relationship_type_id=subject.relationship_type_id)
+        own = {"relationship": subject}
+    scorecard: Scorecard | None = None
+    groups: dict[int, MeasureGroup] = {}
+    measures: list[Measure] = []
+    for row in scorecards.order_by("measures__order", "measures__name").values_list(
+        *_MEASURE_COLUMNS
+    ):
+        card_id, card_name, card_type_id, pk, name, weight, order, active = row[:8]
+        group_id, group_name, group_order = row[8:]
+        if scorecard is None:
+            scorecard = Scorecard(id=card_id, name=card_name, relationship_type_id=card_type_id)
+        if pk is None or not active:  # no measures, or one no longer in use
+            continue
+        measure = Measure(
+            id=pk,
+            scorecard_id=card_id,
+            group_id=group_id,
+            name=name,
+            weight=weight,
+            order=order,
+            active=True,
+        )
+        if group_id is not None:
+            if group_id not in groups:
+                groups[group_id] = MeasureGroup(
+                    id=group_id, scorecard_id=card_id, name=group_name, order=group_order
+                )
+            measure.group = groups[group_id]
+        measures.append(measure)
+    scores: dict[int, Score] = {}
+    if not measures:
+        return scorecard, measures, scores
+    for row in Score.objects.filter(**own, measure_id__in=[m.pk for m in measures]).values_list(
+        *_SCORE_COLUMNS
+    ):
+        pk, company_id, relationship_id, measure_id, value, comment, updated_at = row[:7]
+        user_id, first_name, last_name, username = row[7:]
+        score = Score(
+            id=pk,
+            company_id=company_id,
+            relationship_id=relationship_id,
+            measure_id=measure_id,
+            value=value,
+            comment=comment,
+            updated_by_id=user_id,
+            updated_at=updated_at,
+        )
+        if user_id is not None:
+            score.updated_by = User(
+                id=user_id, first_name=first_name, last_name=last_name, username=username
+            )
+        scores[measure_id] = score
+    return scorecard, measures, scores
+
+
+_MEASURE_COLUMNS = (
+    "pk",
+    "name",
+    "relationship_type_id",
+    "measures__id",
+    "measures__name",
+    "measures__weight",
+    "measures__order",
+    "measures__active",
+    "measures__group_id",
+    "measures__group__name",
+    "measures__group__order",
+)
+_SCORE_COLUMNS = (
+    "pk",
+    "company_id",
+    "relationship_id",
+    "measure_id",
+    "value",
+    "comment",
+    "updated_at",
+    "updated_by_id",
+    "updated_by__first_name",
+    "updated_by__last_name",
+    "updated_by__username",
+)
 
 
 def history_points(
@@ -253,20 +348,14 @@ def scorecard_section(
 ) -> dict[str, Any]:
     """The subject's scorecard: measures by group, overall, trend and 90-day history.
 
-    Five queries whatever the number of measures, scores or snapshots (six when no
-    snapshot of the last 90 days comes before today: the one before them is read).
+    Four queries whatever the number of measures, scores or snapshots (the scorecard with
+    its measures, the scores, the grade bands, the history; five when no snapshot of the
+    last 90 days comes before today: the one before them is read). One without a scorecard.
     """
     today = today or timezone.localdate()
-    scorecard = scorecard_for(subject)
+    scorecard, measures, scores = _scored_measures(subject)
     if scorecard is None:
         return {"scorecard": None}
-    measures = _active_measures(scorecard)
-    scores = {
-        score.measure_id: score
-        for score in Score.objects.filter(
-            **_subject_filter(subject), measure__scorecard=scorecard
-        ).select_related("updated_by")
-    }
     bands = grade_bands()
     rows = _measure_rows(measures, scores, bands)
     overall = overall_score(
@@ -290,21 +379,12 @@ def scorecard_section(
 
 
 def scorecard_measure_row(*, subject: Company | Relationship, measure_id: Any) -> MeasureRow | None:
-    """One active measure of the subject's scorecard with its score, or None (four queries)."""
-    scorecard = scorecard_for(subject)
-    if scorecard is None:
-        return None
+    """One active measure of the subject's scorecard with its score, or None (three queries)."""
     wanted = parse_id(measure_id)
     if wanted is None:
         return None
-    measures = _active_measures(scorecard)
+    _, measures, scores = _scored_measures(subject)
     if not any(m.pk == wanted for m in measures):
         return None
-    scores = {
-        score.measure_id: score
-        for score in Score.objects.filter(
-            **_subject_filter(subject), measure_id=wanted
-        ).select_related("updated_by")
-    }
     rows = _measure_rows(measures, scores, grade_bands())
     return next(row for row in rows if row.measure.pk == wanted)
