@@ -18,6 +18,7 @@ from typing import Any, TypedDict, cast, overload
 from django.core.paginator import Page, Paginator
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -313,11 +314,11 @@ class RowMaker:
     def name(self, kind: str, pk: int | None) -> str:
         return self.names.get((kind, pk), ("", ""))[0] if pk is not None else ""
 
-    def row(self, values: dict[str, Any], counts: dict[str, int]) -> CTARow:
+    def row(self, values: dict[str, Any]) -> CTARow:
         pk = values["pk"]
         priority_name, priority_colour = self.names.get((PRIORITY, values["priority_id"]), ("", ""))
         colour = safe_colour(priority_colour)
-        done, total = counts.get("done", 0), counts.get("total", 0)
+        done, total = values["tasks_done"] or 0, values["tasks_total"] or 0
         due = values["due_date"]
         snoozed = values["snoozed_until"]
         is_closed = values["is_closed"]
@@ -359,23 +360,66 @@ class RowMaker:
         }
 
 
+def _per_cta(sql: str) -> RawSQL:
+    """A scalar subquery on each CTA row (`sql`, with {cta} for the CTA table's quoted name):
+    written out, as a few of them compiled through the ORM cost more than they run — a
+    primary key or an index probe per row of a page."""
+    return RawSQL(sql.format(cta=f'"{CTA._meta.db_table}"'), ())
+
+
+_TASKS = f'"{Task._meta.db_table}"'
+# Each row's task counts (the tasks' cta_id index): no query of their own.
+TASK_COUNTS = {
+    "tasks_total": f'SELECT COUNT(*) FROM {_TASKS} WHERE {_TASKS}."cta_id" = {{cta}}."id"',
+    "tasks_done": (
+        f'SELECT COUNT(*) FROM {_TASKS} WHERE {_TASKS}."cta_id" = {{cta}}."id" AND {_TASKS}."done"'
+    ),
+}
+# A row's type, reason and status names (by primary key), when no lookups were read.
+NAME_COLUMNS = {
+    f"{kind}_name": (f'SELECT "name" FROM "{model._meta.db_table}" WHERE "id" = {{cta}}."{column}"')
+    for kind, model, column in (
+        (TYPE, CTAType, "cta_type_id"),
+        (REASON, CTAReason, "reason_id"),
+        (STATUS, CTAStatus, "status_id"),
+    )
+}
+
+
 def _rows(
-    ctas: QuerySet[CTA], *, today: dt.date, lookups: CTALookups | None = None
-) -> list[CTARow]:
-    """The rows of `ctas` (a page of them): their columns in one query, task counts in one,
-    the lookups' names in one unless given (`lookups`)."""
-    found = list(ctas.values(*ROW_COLUMNS))
-    counts = {
-        row["cta_id"]: row
-        for row in Task.objects.filter(cta_id__in=[values["pk"] for values in found])
-        .values("cta_id")
-        .annotate(total=Count("pk"), done=Count("pk", filter=Q(done=True)))
-        .order_by()
-    }
+    ctas: QuerySet[CTA],
+    *,
+    today: dt.date,
+    lookups: CTALookups | None = None,
+    extra: dict[str, RawSQL] | None = None,
+) -> tuple[list[CTARow], list[dict[str, Any]]]:
+    """The rows of `ctas` (a page of them), and their values: in one query, with their task
+    counts, and without `lookups` their type's, reason's, status's and priority's names and
+    the priority's colour. `extra`: more columns, read with the rows' values."""
+    columns = {name: _per_cta(sql) for name, sql in TASK_COUNTS.items()}
     if lookups is None:
-        lookups = cta_lookups() if found else CTALookups(rows=[])
-    maker = RowMaker(today=today, names=lookups.names)
-    return [maker.row(values, counts.get(values["pk"], {})) for values in found]
+        columns.update((name, _per_cta(sql)) for name, sql in NAME_COLUMNS.items())
+    columns.update(extra or {})
+    names = [*ROW_COLUMNS, *columns]
+    if lookups is None:
+        # The page's rows are ordered by their priority's order: joined already.
+        names += ["priority__name", "priority__colour"]
+    found = list(ctas.annotate(**columns).values(*names))
+    if lookups is not None:
+        names_of = lookups.names
+    else:
+        names_of = {}
+        for values in found:
+            names_of[(TYPE, values["cta_type_id"])] = (values["type_name"], "")
+            names_of[(STATUS, values["status_id"])] = (values["status_name"], "")
+            if values["reason_id"] is not None:
+                names_of[(REASON, values["reason_id"])] = (values["reason_name"], "")
+            names_of[(PRIORITY, values["priority_id"])] = (
+                values["priority__name"],
+                values["priority__colour"],
+            )
+    maker = RowMaker(today=today, names=names_of)
+    return [maker.row(values) for values in found], found
 
 
 # ---------- the Cockpit ----------
@@ -640,9 +684,10 @@ def _bucketed_rows(
     if not arms:
         return []
     ids = _union_ids(arms)
-    return _rows(
+    rows, _ = _rows(
         _ordered(CTA.objects.filter(pk__in=ids), group=group), today=today, lookups=lookups
     )
+    return rows
 
 
 def _union_ids(arms: list[QuerySet[CTA, Any]]) -> list[int]:
@@ -705,7 +750,7 @@ def cockpit_page(
         # get_page: a number out of range gives the last page, anything not a number the first.
         page = ordered.get_page(page_number)
         # The page's slice of the queryset, read as the columns shown.
-        rows = _rows(cast(QuerySet[CTA], page.object_list), today=today, lookups=lookups)
+        rows, _ = _rows(cast(QuerySet[CTA], page.object_list), today=today, lookups=lookups)
     groups: list[CockpitGroup] = []
     for row in rows:
         if filters.group == GROUP_BY_PRIORITY:
@@ -794,7 +839,8 @@ def cockpit_section(
     """The subject's CTAs for its cockpit section: open ones (and closed if asked), due first.
 
     On a company, `include_relationships` adds the CTAs of its relationships the user may see.
-    Three queries: the rows, the counts, the task counts.
+    One query: the rows with their names and task counts, and the counts of all of them as
+    window aggregates (over every matching CTA, before the LIMIT).
     """
     ctas = ctas_visible_to(user)
     if isinstance(subject, Relationship):
@@ -805,14 +851,21 @@ def cockpit_section(
             ctas = ctas.filter(relationship__isnull=True)
     if not include_closed:
         ctas = ctas.filter(is_closed=False)
-    counts = ctas.aggregate(
-        total=Count("pk"), overdue=Count("pk", filter=Q(is_closed=False, due_date__lt=today))
-    )
     ordered = ctas.order_by(
         "is_closed", F("due_date").asc(nulls_last=True), "priority__order", "pk"
     )
-    rows = _rows(ordered[:limit], today=today)
-    return CockpitSection(rows=rows, total=counts["total"], overdue=counts["overdue"])
+    counts = {
+        "total_": RawSQL("COUNT(*) OVER ()", ()),
+        "overdue_": RawSQL(
+            f'COUNT(CASE WHEN NOT "{CTA._meta.db_table}"."is_closed"'
+            f' AND "{CTA._meta.db_table}"."due_date" < %s THEN 1 END) OVER ()',
+            (today,),
+        ),
+    }
+    rows, found = _rows(ordered[:limit], today=today, extra=counts)
+    if not found:
+        return CockpitSection(rows=[], total=0, overdue=0)
+    return CockpitSection(rows=rows, total=found[0]["total_"], overdue=found[0]["overdue_"])
 
 
 def reasons_for(*, cta_type: CTAType | int | None) -> QuerySet[CTAReason]:
