@@ -16,10 +16,15 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import render
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import urlencode
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString
 from django_htmx.http import trigger_client_event
 
 from companies.models import Company
 from companies.services import company_update
+from companies.templatetags.gs import EMPTY, format_attribute, money
 from gainsight_lite.forms import user_label
 from gainsight_lite.versions import VERSION_FIELD, version_of
 from layouts.sections.base import SUBJECT_CHANGED, SectionContext, SectionKind, register
@@ -66,6 +71,7 @@ ADMIN_FIELDS = frozenset({"managed_by"})
 ATTRIBUTE_PREFIX = "attr."
 MONEY_FIELDS = frozenset({"arr", "mrr"})
 DATE_FIELDS = frozenset({"start_date", "renewal_date", "original_contract_date"})
+EMPTY_VALUE = format_html('<span class="empty-value">{}</span>', EMPTY)
 
 
 def field_choices(layout: Any) -> list[tuple[str, str]]:
@@ -88,8 +94,12 @@ class FieldRow:
     label: str
     value: Any
     type_field: RelationshipTypeField | None = None
-    # Whether the viewer gets the pencil on this row (set by `_editable`).
+    # Whether the viewer gets the pencil on this row, and what the row draws (set by
+    # `_editable`: computed once here rather than by filters and lookups in the template).
     editable: bool = False
+    dom_id: str = ""
+    edit_href: str = ""
+    shown: SafeString = SafeString("")
 
     @property
     def slug(self) -> str:
@@ -110,6 +120,24 @@ class FieldRow:
     @property
     def wide(self) -> bool:
         return self.type_field is not None and self.type_field.kind == "long_text"
+
+    @property
+    def help_text(self) -> str:
+        return self.type_field.help_text if self.type_field is not None else ""
+
+    def shown_value(self) -> SafeString:
+        """The value as the row shows it (escaped): by the type field's kind, money, date or
+        text; an empty value is a dash."""
+        if self.type_field is not None:
+            return format_attribute(self.type_field.kind, self.value)
+        if self.value is None or self.value == "":
+            return EMPTY_VALUE
+        display = self.display
+        if display == "money":
+            return conditional_escape(money(self.value))
+        if display == "date":
+            return conditional_escape(date_filter(self.value, "M j, Y"))
+        return conditional_escape(self.value)
 
 
 class PartnerChoiceField(forms.ModelChoiceField):
@@ -271,11 +299,14 @@ def _urls(ctx: SectionContext) -> dict[str, Any]:
 
 
 def _editable(ctx: SectionContext, row: FieldRow, urls: dict[str, Any]) -> FieldRow:
-    """Mark whether the viewer may edit `row`: may change the record, and be an admin for
-    the admin-only fields."""
+    """Mark whether the viewer may edit `row` (may change the record, and be an admin for
+    the admin-only fields), and set what the row draws: its id, value and pencil's URL."""
     row.editable = bool(urls["can_edit"]) and (
         row.name not in ADMIN_FIELDS or is_cs_admin(ctx.user)
     )
+    row.dom_id = f"attr-{ctx.section.pk}-{row.slug}"
+    row.edit_href = f"{urls['edit_url']}?field={urlencode(row.name)}"
+    row.shown = row.shown_value()
     return row
 
 
