@@ -8,9 +8,9 @@ skipped, even when many share a timestamp. Every read here is a fixed number of 
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass, field
 from functools import cache
+from html import escape
 from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
@@ -512,7 +512,7 @@ def _notes(text: str) -> SafeString:
     if "://" in text:
         return notes(text)
     plain = text.replace("\r\n", "\n").replace("\r", "\n")
-    return SafeString(html.escape(plain).replace("\n", "<br>"))
+    return SafeString(escape(plain).replace("\n", "<br>"))
 
 
 def _follow_up_query(company_id: int, relationship_id: int | None, activity_id: int) -> str:
@@ -589,6 +589,16 @@ def row_context(
     can_change, can_delete = user.has_perm(CHANGE), user.has_perm(DELETE)
     return {
         "page": page,
+        "rows_html": draw_rows(
+            page.rows,
+            id_prefix=id_prefix,
+            show_company=show_company,
+            show_relationship=show_relationship,
+            viewer_id=user.pk,
+            can_change=can_change,
+            can_delete=can_delete,
+            follow_up_url=follow_up,
+        ),
         "more_url": more_url,
         "plain_url": plain_url,
         "id_prefix": id_prefix,
@@ -601,6 +611,117 @@ def row_context(
         "can_change_own": can_change or can_delete,
         "follow_up_url": follow_up,
     }
+
+
+# Between the pieces of a row's meta line: a space when drawn (the template's line break).
+META_JOIN = "\n      "
+
+
+def draw_rows(
+    rows: list[ActivityRow],
+    *,
+    id_prefix: str,
+    show_company: bool,
+    show_relationship: bool,
+    viewer_id: int | None,
+    can_change: bool,
+    can_delete: bool,
+    follow_up_url: str | None,
+) -> SafeString:
+    """The `<li>` of each row, as `success/timeline_rows.html` draws them.
+
+    A row's markup is written here rather than in the template: drawn by the template engine
+    it cost ~0.14 ms a row (some 30 variable and tag nodes, each resolved and escaped), a
+    quarter of a timeline list's time; here it costs ~0.01 ms. Every value users typed is
+    escaped (`html.escape`, what the template's autoescaping calls); the notes and the type
+    icon are HTML already (`notes` escapes the text around its links).
+    """
+    prefix, follow_up = escape(id_prefix), escape(follow_up_url) if follow_up_url else ""
+    drawn: list[str] = []
+    for row in rows:
+        dom_id = f"{prefix}-activity-{row.key}"
+        subject = escape(row.subject)
+        meta = [
+            f'<span class="activity-type activity-type--{escape(row.type_key)}">'
+            f"{escape(row.type_name)}</span>",
+            f'<span class="activity__author">by {escape(row.author)}</span>',
+        ]
+        if row.duration:
+            meta.append(
+                f'<span class="activity__duration" title="Duration">{escape(row.duration)}</span>'
+            )
+        if show_company:
+            meta.append(
+                f'<a class="activity__where" href="{escape(row.company_url)}">'
+                f"{escape(row.company_name)}</a>"
+            )
+        if show_relationship and row.relationship_id:
+            meta.append(
+                '<a class="activity__where activity__where--relationship" '
+                f'href="{escape(row.relationship_url)}">{escape(row.relationship_name)}</a>'
+            )
+        parts = [
+            f'<li class="activity" id="{dom_id}">\n  {row.icon}\n'
+            f'  <article class="activity__body" aria-labelledby="{dom_id}-subject">\n'
+            '    <header class="activity__head">\n'
+            f'      <h3 class="activity__subject" id="{dom_id}-subject">{subject}</h3>\n'
+            f'      <time class="activity__when" datetime="{escape(row.when_iso)}" '
+            f'title="{escape(row.when_title)}">{escape(row.ago)}</time>\n'
+            "    </header>\n"
+            f'    <p class="activity__meta">\n      {META_JOIN.join(meta)}\n    </p>\n'
+        ]
+        if row.attendees:
+            names = ", ".join(
+                f'<span class="activity__attendee">{escape(name)}</span>' for name in row.attendees
+            )
+            parts.append(
+                f'    <p class="activity__attendees"><span class="muted">With</span>\n'
+                f"      {names}\n    </p>\n"
+            )
+        if row.notes and row.notes_long:
+            # Clamped to a few lines; the checkbox (its label reads "more"/"less") unclamps
+            # them without JS.
+            notes_id = f"{prefix}-notes-{row.key}"
+            parts.append(
+                '    <div class="activity__notes">\n'
+                '      <input type="checkbox" class="activity__more-toggle visually-hidden" '
+                f'id="{notes_id}">\n'
+                f'      <div class="notes notes--long">{row.notes}</div>\n'
+                f'      <label class="activity__more" for="{notes_id}">'
+                '<span class="activity__more-show">more</span>'
+                '<span class="activity__more-hide">less</span></label>\n'
+                "    </div>\n"
+            )
+        elif row.notes:
+            parts.append(
+                f'    <div class="activity__notes"><div class="notes">{row.notes}</div></div>\n'
+            )
+        own = row.author_id == viewer_id
+        if follow_up or (own and (can_change or can_delete)):
+            parts.append('    <footer class="activity__actions">\n')
+            if follow_up:
+                target = f"{follow_up}?{escape(row.follow_up_query)}"
+                parts.append(
+                    f'      <a class="button button--quiet button--small" href="{target}"\n'
+                    f'         hx-get="{target}" hx-target="#modal" hx-swap="innerHTML">'
+                    "Create follow-up CTA</a>\n"
+                )
+            if own and can_change:
+                parts.append(
+                    '      <button type="button" class="button button--quiet button--small" '
+                    f'hx-get="{escape(row.edit_url)}" hx-target="#modal" hx-swap="innerHTML" '
+                    f'aria-label="Edit “{subject}”">Edit</button>\n'
+                )
+            if own and can_delete:
+                parts.append(
+                    '      <button type="button" class="button button--quiet button--small '
+                    f'button--danger" hx-get="{escape(row.delete_url)}" hx-target="#modal" '
+                    f'hx-swap="innerHTML" aria-label="Delete “{subject}”">Delete</button>\n'
+                )
+            parts.append("    </footer>\n")
+        parts.append("  </article>\n</li>\n")
+        drawn.append("".join(parts))
+    return SafeString("".join(drawn))
 
 
 def with_query(url: str, values: dict[str, str]) -> str:

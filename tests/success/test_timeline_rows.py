@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -19,7 +20,7 @@ from django.utils.html import escape
 
 from partners.access import activities_visible_to
 from success.models import Activity, ActivityType
-from success.selectors.timeline import ActivityRow, _ListClock, activities_page
+from success.selectors.timeline import ActivityRow, _ListClock, activities_page, draw_rows
 from success.templatetags.timeline import ago, time_strings
 from tests.factories import (
     ActivityFactory,
@@ -423,3 +424,48 @@ def test_a_lists_clock_draws_days_as_the_date_filter(language):
             day = start + dt.timedelta(days=offset)
             assert clock.day(day) == date_filter(day, "l, F j, Y")
     assert _ListClock().day(dt.date(2026, 11, 22)) == "Sunday, November 22, 2026"
+
+
+# What timeline_rows.html drew for each row before `draw_rows` drew them: the template kept.
+TEMPLATE_ROWS = Template(
+    (Path(__file__).parent / "timeline_rows_as_a_template.html").read_text(encoding="utf-8")
+)
+
+
+def _same_html(first: str, second: str) -> bool:
+    # Whitespace runs count as one space (as the browser reads them), their presence kept.
+    return re.sub(r"\s+", " ", first).strip() == re.sub(r"\s+", " ", second).strip()
+
+
+@pytest.mark.parametrize("prefix", ["feed", "s12"])
+@pytest.mark.parametrize("follow_up_url", [None, "/cockpit/ctas/new/"])
+@pytest.mark.parametrize(
+    ("can_change", "can_delete"), [(True, True), (True, False), (False, True), (False, False)]
+)
+@pytest.mark.parametrize(("show_company", "show_relationship"), [(True, True), (False, False)])
+@pytest.mark.parametrize("viewer", [0, 1])
+def test_rows_are_drawn_as_the_row_template_drew_them(
+    book, prefix, follow_up_url, can_change, can_delete, show_company, show_relationship, viewer
+):
+    company, made = book
+    # The author of "Plain call", or of "QBR <b>bold</b>" (its subject in the buttons' labels).
+    author_id = made[viewer].author_id
+    page = activities_page(activities=Activity.objects.filter(company=company), size=10)
+    options = {
+        "id_prefix": prefix,
+        "show_company": show_company,
+        "show_relationship": show_relationship,
+        "viewer_id": author_id,
+        "can_change": can_change,
+        "can_delete": can_delete,
+        "follow_up_url": follow_up_url,
+    }
+    drawn = draw_rows(page.rows, **options)
+    expected = TEMPLATE_ROWS.render(
+        Context({"page": page, "can_change_own": can_change or can_delete, **options})
+    )
+    assert _same_html(drawn, expected)
+    assert drawn.count('<li class="activity"') == len(made)
+    assert ("Create follow-up CTA" in drawn) == bool(follow_up_url)
+    own = sum(activity.author_id == author_id for activity in made)
+    assert drawn.count(">Edit</button>") == (own if can_change else 0)
