@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -87,7 +88,7 @@ class CockpitFilterForm(forms.Form):
         self,
         *args: Any,
         lookups: CTALookups,
-        owners: list[tuple[int, str]],
+        owners: Sequence[tuple[int, str]],
         default_owner: str = OWNER_ME,
         **kwargs: Any,
     ) -> None:

@@ -148,13 +148,17 @@ def _dialog(
 # ---------- the Cockpit ----------
 
 
-def _filter_form(request: SignedInRequest) -> tuple[CockpitFilterForm, list[tuple[int, str]]]:
+def _filter_form(
+    request: SignedInRequest,
+) -> tuple[CockpitFilterForm, list[tuple[int, SafeString]]]:
     """The filter form with its choices (the CTA lookups, one query; `form.lookups`) and the
     people CTAs may be given to, as (id, name) pairs: one list for the owner filter and the
     bulk bar's select."""
     user = request.user
+    # Each name escaped once here (safe text): the owner filter and the bulk bar's select
+    # both draw the list, a few hundred colleagues each.
     owners = [
-        (pk, name_label(first_name, last_name, username))
+        (pk, SafeString(escape(name_label(first_name, last_name, username))))
         for pk, first_name, last_name, username in users_choosable_by(
             user, permission=CTA_OWNER_PERMISSION
         ).values_list("pk", "first_name", "last_name", "username")
@@ -176,7 +180,7 @@ def _filter_form(request: SignedInRequest) -> tuple[CockpitFilterForm, list[tupl
     return form, owners
 
 
-def _owner_select(owners: list[tuple[int, str]]) -> SafeString:
+def _owner_select(owners: list[tuple[int, SafeString]]) -> SafeString:
     """The bulk bar's "Give to" select, drawn in Python (hundreds of colleagues)."""
     select = QuickSelect(
         attrs={"id": "bulk-owner", "class": "bulkbar__select"},

@@ -408,3 +408,13 @@ def test_the_cta_form_reads_each_list_of_choices_once(
     assert 'hx-get="/cockpit/ctas/options/"' in re.search(  # type: ignore[union-attr]
         r'<select name="cta_type"[^>]*>', html
     ).group(0)
+
+
+def test_a_colleagues_name_is_text_in_both_owner_selects(csm_client, csm_user):
+    colleague = UserFactory(username="amp", first_name="Ann <b>&", last_name="Co")
+    colleague.groups.set(csm_user.groups.all())
+    CTAFactory(owner=csm_user)
+    html = csm_client.get(COCKPIT).content.decode()
+    option = f'<option value="{colleague.pk}">Ann &lt;b&gt;&amp; Co</option>'
+    assert html.count(option) == 2  # the owner filter and the bulk bar's "Give to"
+    assert "Ann <b>" not in html
