@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.http import QueryDict
 from django.template.loader import get_template
@@ -25,7 +25,7 @@ from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.html import avoid_wrapping
 from django.utils.safestring import SafeString
 
-from companies.models import Company, Person
+from companies.models import Company, CompanyPerson, Person
 from companies.templatetags.gs import id_urls
 from gainsight_lite.forms import name_label
 from gainsight_lite.http import parse_id
@@ -325,15 +325,20 @@ def _row_values() -> QuerySet[Activity, dict[str, Any]]:
 
 
 @cache
-def _attendee_links() -> QuerySet[Any, tuple[Any, ...]]:
+def _attendee_sql(vendor: str) -> str:
     """Every activity's attendees as (activity id, first name, last name), by last then first
-    name: set up once per process and filtered per page."""
-    return Activity.attendees.through.objects.order_by(
-        "companyperson__person__last_name",
-        "companyperson__person__first_name",
-        "companyperson_id",
-    ).values_list(
-        "activity_id", "companyperson__person__first_name", "companyperson__person__last_name"
+    name, for the activities of a `%s` list: written once per process (compiling the ORM's
+    three-table query cost ~0.5 ms a page, more than running it)."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    links = Activity.attendees.through._meta
+    member, person = CompanyPerson._meta, Person._meta
+    return (
+        f"SELECT a.{quote('activity_id')}, p.{quote('first_name')}, p.{quote('last_name')}"
+        f" FROM {quote(links.db_table)} a"
+        f" INNER JOIN {quote(member.db_table)} m ON m.{quote('id')} = a.{quote('companyperson_id')}"
+        f" INNER JOIN {quote(person.db_table)} p ON p.{quote('id')} = m.{quote('person_id')}"
+        f" WHERE a.{quote('activity_id')} IN (%s)"
+        f" ORDER BY p.{quote('last_name')}, p.{quote('first_name')}, a.{quote('companyperson_id')}"
     )
 
 
@@ -522,11 +527,15 @@ def _follow_up_query(company_id: int, relationship_id: int | None, activity_id: 
 
 def _attendee_names(activity_ids: list[int]) -> dict[int, tuple[str, ...]]:
     """The attendees' names of each activity, by last then first name (one query)."""
-    links = _attendee_links().filter(activity_id__in=activity_ids)
+    connection = connections[DEFAULT_DB_ALIAS]
+    listed = ", ".join(["%s"] * len(activity_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(_attendee_sql(connection.vendor) % listed, activity_ids)
+        links = cursor.fetchall()
     names: dict[int, list[str]] = {}
     for activity_id, first_name, last_name in links:
-        person = Person(first_name=first_name, last_name=last_name)
-        names.setdefault(activity_id, []).append(person.full_name)
+        # Person.full_name, without a Person per name.
+        names.setdefault(activity_id, []).append(f"{first_name} {last_name}".strip())
     return {activity_id: tuple(found) for activity_id, found in names.items()}
 
 
