@@ -16,7 +16,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import render
-from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import urlencode
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
@@ -24,7 +23,7 @@ from django_htmx.http import trigger_client_event
 
 from companies.models import Company
 from companies.services import company_update
-from companies.templatetags.gs import EMPTY, format_attribute, money
+from companies.templatetags.gs import EMPTY, format_attribute, money, short_date
 from gainsight_lite.forms import user_label
 from gainsight_lite.versions import VERSION_FIELD, version_of
 from layouts.sections.base import SUBJECT_CHANGED, SectionContext, SectionKind, register
@@ -136,7 +135,7 @@ class FieldRow:
         if display == "money":
             return conditional_escape(money(self.value))
         if display == "date":
-            return conditional_escape(date_filter(self.value, "M j, Y"))
+            return conditional_escape(short_date(self.value))
         return conditional_escape(self.value)
 
 

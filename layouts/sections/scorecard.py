@@ -16,13 +16,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from companies.templatetags.gs import display_name, short_date
 from layouts.sections.base import SCORE_CHANGED, SectionContext, SectionKind, register
 from relationships.models import Relationship
 from success.forms.scores import ScoreForm
 from success.selectors.scores import MeasureRow, scorecard_measure_row, scorecard_section
 from success.services import score_set
+from success.templatetags.scores import band_marks
 
 ROW = "layouts/sections/scorecard_row.html"
 ROW_FORM = "layouts/sections/scorecard_form.html"
@@ -47,11 +52,12 @@ class ScorecardKind(SectionKind):
     actions = {"edit": "edit", "save": "save", "row": "row"}
 
     def context(self, ctx: SectionContext) -> dict[str, Any]:
-        return {
-            **scorecard_section(subject=ctx.subject),
-            **_urls(ctx),
-            "scorecard_owner": _scorecard_owner(ctx),
-        }
+        section = scorecard_section(subject=ctx.subject)
+        urls = _urls(ctx)
+        for group in section.get("groups", []):
+            for row in group.rows:
+                _draw(ctx, row, urls)
+        return {**section, **urls, "scorecard_owner": _scorecard_owner(ctx)}
 
     # Actions -------------------------------------------------------------------------------
 
@@ -114,7 +120,9 @@ class ScorecardKind(SectionKind):
         row = _requested_row(ctx, ctx.request.GET.get("measure"))
         if isinstance(row, HttpResponse):
             return row
-        return render(ctx.request, ROW, {"row": row, "section": ctx.section, **_urls(ctx)})
+        urls = _urls(ctx)
+        _draw(ctx, row, urls)
+        return render(ctx.request, ROW, {"row": row, "section": ctx.section, **urls})
 
 
 def _urls(ctx: SectionContext) -> dict[str, Any]:
@@ -124,6 +132,41 @@ def _urls(ctx: SectionContext) -> dict[str, Any]:
         "save_url": ctx.url("save"),
         "row_url": ctx.url("row"),
         "setup_url": _setup_url(ctx.user),
+    }
+
+
+def _draw(ctx: SectionContext, row: MeasureRow, urls: dict[str, Any]) -> None:
+    """What the row template draws, computed once: its id, the pencil's URL, the weight, the
+    score badge and who scored it when."""
+    measure_pk = row.measure.pk
+    band = row.band
+    score = row.score
+    if band is not None:
+        badge = format_html(
+            '<span class="score-badge" title="{}">{}{}</span>',
+            band.label,
+            band_marks(band.colour),
+            row.value_text,
+        )
+    else:
+        badge = format_html('<span class="score-badge score-badge--none">{}</span>', row.value_text)
+    meta = SafeString("")
+    if score is not None:
+        when = localtime(score.updated_at)
+        meta = format_html(
+            '{}<br><time datetime="{}">{}</time>',
+            display_name(score.updated_by),
+            when.isoformat(),  # the date filter's "c"
+            short_date(when),
+        )
+    row.drawn = {
+        "id": f"measure-{ctx.section.pk}-{measure_pk}",
+        "edit_href": f"{urls['edit_url']}?measure={measure_pk}",
+        "weight": (
+            f"{row.weight_percent}% of the score" if row.weight_percent is not None else "weight 0"
+        ),
+        "badge": badge,
+        "meta": meta,
     }
 
 

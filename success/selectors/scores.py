@@ -117,6 +117,9 @@ class MeasureRow:
     weight_percent: int | None
     score: Score | None
     band: GradeBand | None
+    # What the row draws, set by the section that shows it (computed once there rather than
+    # by tags, filters and lookups in the row's template).
+    drawn: dict[str, Any] = field(default_factory=dict)
 
     @property
     def value_text(self) -> str:
