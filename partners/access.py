@@ -453,6 +453,23 @@ def ctas_visible_to(user: AnyUser) -> QuerySet[CTA]:
     return ctas
 
 
+def ctas_visible_where(user: AnyUser) -> tuple[str, list[Any]] | None:
+    """`ctas_visible_to` as a WHERE condition on the CTA table's own columns, for a query
+    whose SQL is written out: (condition, parameters), or None when `user` sees no CTA."""
+    if not user.is_authenticated:
+        return None
+    partner = partner_of(user)
+    if partner is None:
+        return "1 = 1", []
+    if not _sees_records(partner):
+        return None
+    quote = connection.ops.quote_name
+    condition = f"{quote('partner_id')} = %s"
+    if not _sees_relationships(partner):
+        condition += f" AND {quote('relationship_id')} IS NULL"
+    return condition, [partner.pk]
+
+
 def success_plans_visible_to(user: AnyUser) -> QuerySet[SuccessPlan]:
     """The success plans `user` may see: their company visible, their relationship (if any) too."""
     if not user.is_authenticated:

@@ -17,9 +17,8 @@ from typing import Any, TypedDict, cast, overload
 
 from django.core.paginator import Page, Paginator
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -34,6 +33,7 @@ from gainsight_lite.pagination import page_range
 from partners.access import (
     AnyUser,
     ctas_visible_to,
+    ctas_visible_where,
     is_partner_user,
 )
 from relationships.models import Relationship, RelationshipType
@@ -766,23 +766,39 @@ def cockpit_page(
 
 
 def overdue_cta_count(*, user: AnyUser, today: dt.date) -> int:
-    """How many of `user`'s own open CTAs are past due (snoozed ones wait their day).
+    """How many of `user`'s own open CTAs are past due (snoozed ones wait their day): the
+    Cockpit's badge on every full page.
 
     One COUNT read from the covering (owner, due date, snoozed until, partner, relationship)
-    index alone: a partner user's visibility is on the CTA's own row (`ctas_visible_to`).
+    index alone: a partner user's visibility is on the CTA's own row (`ctas_visible_where`).
+    Its SQL is written out: built by the ORM, this one COUNT cost ~1.2 ms of Python on every
+    page, ten times what the database spends on it.
     """
-    if not user.is_authenticated:
+    visible = ctas_visible_where(user)
+    if visible is None:
         return 0
-    # Awake: never snoozed, or snoozed until today at the latest. Written as one COALESCE, not
-    # an OR, so PostgreSQL reads the covering index alone (the OR made a BitmapOr of two
-    # index scans and a visit to every overdue CTA's table row).
-    mine = (
-        ctas_visible_to(user)
-        .filter(owner=user, is_closed=False, due_date__lt=today)
-        .alias(_awake_from=Coalesce("snoozed_until", Value(dt.date.min)))
-        .filter(_awake_from__lte=today)
+    condition, params = visible
+    connection = connections[DEFAULT_DB_ALIAS]
+    due = CTA._meta.get_field("due_date")
+    dates = [due.get_db_prep_value(day, connection) for day in (today, dt.date.min, today)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{_overdue_sql(connection.vendor)} AND {condition}", [user.pk, *dates, *params]
+        )
+        return int(cursor.fetchone()[0])
+
+
+@cache
+def _overdue_sql(vendor: str) -> str:
+    """Awake: never snoozed, or snoozed until today at the latest. Written as one COALESCE, not
+    an OR, so PostgreSQL reads the covering index alone (the OR made a BitmapOr of two index
+    scans and a visit to every overdue CTA's table row)."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return (
+        f"SELECT COUNT(*) FROM {quote(CTA._meta.db_table)}"
+        f" WHERE {quote('owner_id')} = %s AND NOT {quote('is_closed')}"
+        f" AND {quote('due_date')} < %s AND COALESCE({quote('snoozed_until')}, %s) <= %s"
     )
-    return mine.count()
 
 
 # ---------- bulk actions ----------
