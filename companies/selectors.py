@@ -537,6 +537,9 @@ class TreeNode:
     gap_before: bool = False
     # The node's C360 page.
     url: str = ""
+    # What the node's row draws (status label, health badge, ARR), set by the section that
+    # shows it: computed once there rather than by a tag and filters per node.
+    drawn: dict[str, Any] = field(default_factory=dict)
 
 
 def company_hierarchy_section(

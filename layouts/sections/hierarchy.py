@@ -23,6 +23,7 @@ from companies.selectors import (
     visible_company_ids,
 )
 from companies.services import company_move
+from companies.templatetags.gs import money
 from layouts.sections.base import (
     COMPANY,
     SectionContext,
@@ -31,6 +32,7 @@ from layouts.sections.base import (
 )
 from partners.access import can
 from success.selectors.scores import grade_bands
+from success.templatetags.scores import score_badge
 
 MOVE_DIALOG = "layouts/sections/hierarchy_move.html"
 MAX_NODES_LIMIT = 500
@@ -60,12 +62,22 @@ class Hierarchy(SectionKind):
 
     def context(self, ctx: SectionContext) -> dict[str, Any]:
         max_nodes = ctx.config.get("max_nodes") or DESCENDANTS_SHOWN
+        family = company_hierarchy_section(user=ctx.user, company=ctx.company, max_nodes=max_nodes)
+        bands = grade_bands()  # each company's health badge takes its band's colour
+        statuses = dict(Company.Status.choices)
+        for node in family["nodes"]:
+            company = node.company
+            node.drawn = {
+                "status": statuses.get(company.status, company.status),
+                "badge": score_badge(company.health_score, bands, "small"),
+                "arr": money(company.arr),
+            }
         return {
-            **company_hierarchy_section(user=ctx.user, company=ctx.company, max_nodes=max_nodes),
+            **family,
             "can_move": can(ctx.user, "change", Company),
             "move_url": ctx.url("move"),
             "level_count": MAX_LEVEL + 1,
-            "bands": grade_bands(),  # each company's health badge takes its band's colour
+            "bands": bands,
         }
 
     def move(self, ctx: SectionContext) -> HttpResponse:
