@@ -17,10 +17,11 @@ record is their bundle's model permission AND their partner's object permission 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
 
-from django.contrib.auth.models import AnonymousUser, Permission, User
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -620,15 +621,32 @@ def users_choosable_by(
 
 def _holders_of(permission: str) -> Q:
     """Users holding `permission` ("app.codename"): superusers, and those granted it directly
-    or through a group (subqueries: no duplicate rows)."""
+    or through a group (a subquery: no duplicate rows). Its SQL is written out: the ORM's
+    three nested subqueries cost ~2 ms of Python to build on every page with a user select."""
     app_label, _, codename = permission.partition(".")
-    granted = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-    direct = User.user_permissions.through.objects.filter(permission__in=granted)
-    through_group = User.groups.through.objects.filter(group__permissions__in=granted)
+    held = RawSQL(_holders_sql(), (app_label, codename, app_label, codename))
+    return Q(is_superuser=True) | Q(pk__in=held)
+
+
+@functools.cache
+def _holders_sql() -> str:
+    """The ids of the users granted a permission (app label, codename; twice) directly or
+    through one of their groups."""
+    quote = connection.ops.quote_name
+    user_id, group_id, permission_id = quote("user_id"), quote("group_id"), quote("permission_id")
+    permission = (
+        f"SELECT p.{quote('id')} FROM {quote(Permission._meta.db_table)} p"
+        f" INNER JOIN {quote(ContentType._meta.db_table)} c"
+        f" ON p.{quote('content_type_id')} = c.{quote('id')}"
+        f" WHERE c.{quote('app_label')} = %s AND p.{quote('codename')} = %s"
+    )
+    direct = quote(User.user_permissions.through._meta.db_table)
+    user_groups = quote(User.groups.through._meta.db_table)
+    group_permissions = quote(Group.permissions.through._meta.db_table)
     return (
-        Q(is_superuser=True)
-        | Q(pk__in=direct.values("user_id"))
-        | Q(pk__in=through_group.values("user_id"))
+        f"SELECT {user_id} FROM {direct} WHERE {permission_id} IN ({permission})"
+        f" UNION SELECT ug.{user_id} FROM {user_groups} ug INNER JOIN {group_permissions} gp"
+        f" ON gp.{group_id} = ug.{group_id} WHERE gp.{permission_id} IN ({permission})"
     )
 
 

@@ -302,3 +302,23 @@ def test_an_internal_plan_keeps_its_partner_owner_when_edited(
 
     chosen = owner_usernames(form)
     assert "pat" in chosen and "casey" in chosen and "partner-a" not in chosen
+
+
+def test_internal_choices_narrowed_to_a_permission_are_its_holders():
+    """Directly, through a group, or as a superuser; never an inactive or partner user."""
+    change_cta = Permission.objects.get(codename="change_cta")
+    direct = UserFactory(username="direct")
+    direct.user_permissions.add(change_cta)
+    grouped = UserFactory(username="grouped")
+    workers = Group.objects.create(name="Workers")
+    workers.permissions.add(change_cta)
+    grouped.groups.add(workers, Group.objects.create(name="Empty"))
+    UserFactory(username="boss", is_superuser=True)
+    UserFactory(username="reader").user_permissions.add(Permission.objects.get(codename="view_cta"))
+    UserFactory(username="gone", is_active=False).groups.add(workers)
+    PartnerUserFactory(user__username="partnered").user.groups.add(workers)
+    chosen = users_choosable_by(None, permission="success.change_cta")
+    assert {user.username for user in chosen} == {"direct", "grouped", "boss"}
+    assert list(users_choosable_by(None, permission="success.no_such_thing")) == list(
+        User.objects.filter(username="boss")
+    )
