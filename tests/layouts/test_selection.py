@@ -287,7 +287,8 @@ def test_a_page_section_comes_from_the_kept_layouts_once_a_page_read_them(
     Section.objects.filter(pk=facts.pk).update(title="Renamed elsewhere")
     Layout.objects.filter(pk=layout.pk).update(updated_at=timezone.now())
     with django_assert_num_queries(2):
-        assert page_section(subject=company, section_id=facts.pk).title == "Renamed elsewhere"
+        read = page_section(subject=company, section_id=facts.pk)
+    assert read is not None and read.title == "Renamed elsewhere"
     moved = SectionFactory(layout=layout, kind="summary", title="Moved")
     layout_for(subject=company, viewer=viewer_for(csm_user))
     Section.objects.filter(pk=moved.pk).update(layout=of_a_relationship.layout)
