@@ -128,14 +128,22 @@ post_migrate.connect(_forget_permission_ids, dispatch_uid="partners.access.permi
 def _permission_sql(model: RecordModel, action: str) -> RawSQL:
     """`_permission_query` as SQL written out: an internal user's partner lookup carries it
     until a partner user's has read the ids, so it costs no compiling of subqueries."""
-    quote = connection.ops.quote_name
     return RawSQL(
+        _permission_id_sql(),
+        (model._meta.app_label, f"{action}_{model._meta.model_name}"),
+        output_field=IntegerField(),
+    )
+
+
+@functools.cache
+def _permission_id_sql() -> str:
+    """The id of the permission (app label, codename): its two parameters."""
+    quote = connection.ops.quote_name
+    return (
         f"SELECT p.{quote('id')} FROM {quote(Permission._meta.db_table)} p"
         f" INNER JOIN {quote(ContentType._meta.db_table)} c"
         f" ON p.{quote('content_type_id')} = c.{quote('id')}"
-        f" WHERE c.{quote('app_label')} = %s AND p.{quote('codename')} = %s",
-        (model._meta.app_label, f"{action}_{model._meta.model_name}"),
-        output_field=IntegerField(),
+        f" WHERE c.{quote('app_label')} = %s AND p.{quote('codename')} = %s"
     )
 
 
@@ -634,12 +642,7 @@ def _holders_sql() -> str:
     through one of their groups."""
     quote = connection.ops.quote_name
     user_id, group_id, permission_id = quote("user_id"), quote("group_id"), quote("permission_id")
-    permission = (
-        f"SELECT p.{quote('id')} FROM {quote(Permission._meta.db_table)} p"
-        f" INNER JOIN {quote(ContentType._meta.db_table)} c"
-        f" ON p.{quote('content_type_id')} = c.{quote('id')}"
-        f" WHERE c.{quote('app_label')} = %s AND p.{quote('codename')} = %s"
-    )
+    permission = _permission_id_sql()
     direct = quote(User.user_permissions.through._meta.db_table)
     user_groups = quote(User.groups.through._meta.db_table)
     group_permissions = quote(Group.permissions.through._meta.db_table)
@@ -679,12 +682,10 @@ def group_names(user: AnyUser) -> frozenset[str]:
     cached: frozenset[str] | None = getattr(user, "_group_names", None)
     if cached is None:
         if user.is_active:
-            read_permissions_and_groups(user)
-            cached = user._group_names  # type: ignore[union-attr,attr-defined]
+            read_permissions_and_groups(user)  # keeps them as `_group_names`
         else:
-            cached = frozenset(user.groups.values_list("name", flat=True))
-        user._group_names = cached  # type: ignore[union-attr,attr-defined]
-    assert cached is not None
+            user._group_names = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[union-attr,attr-defined]
+        cached = user._group_names  # type: ignore[union-attr,attr-defined]
     return cached
 
 

@@ -187,8 +187,9 @@ def _overdue(is_closed: bool, due: dt.date | None, *, today: dt.date) -> bool:
 
 
 # The columns a row shows: read as values, without a model instance per CTA and per record
-# it points to. The type's, reason's, status's and priority's names come from `_lookup_names`
-# (four joins fewer: PostgreSQL planned the nine-table join for 3-5 ms to run it in under 1).
+# it points to. The type's, reason's, status's and priority's names come from `cta_lookups`
+# or `NAME_COLUMNS` (four joins fewer: PostgreSQL planned the nine-table join for 3-5 ms to run
+# it in under 1).
 ROW_COLUMNS = (
     "pk",
     "name",
@@ -882,10 +883,3 @@ def cockpit_section(
     if not found:
         return CockpitSection(rows=[], total=0, overdue=0)
     return CockpitSection(rows=rows, total=found[0]["total_"], overdue=found[0]["overdue_"])
-
-
-def reasons_for(*, cta_type: CTAType | int | None) -> QuerySet[CTAReason]:
-    """The reasons of a CTA type, in their order (none without a type)."""
-    if cta_type is None:
-        return CTAReason.objects.none()
-    return CTAReason.objects.filter(cta_type=cta_type).order_by("order", "name")
